@@ -1,0 +1,71 @@
+"""The same work as `lead-scoring demo`, in one plain process without Dagster.
+
+This is the notebook a team would otherwise run: simulate, load, dbt, train,
+promote, score. It calls the same library functions the Dagster assets call,
+so the difference in wall time is the cost of orchestration.
+
+    python benchmarks/plain_pipeline.py --home /tmp/plain --days 120 --leads-per-day 250
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--home", required=True)
+    parser.add_argument("--days", type=int, default=120)
+    parser.add_argument("--leads-per-day", type=int, default=250)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    os.environ["LEAD_SCORING_HOME"] = str(Path(args.home).resolve())
+
+    from lead_scoring import ingest, steps
+    from lead_scoring.ml import registry
+    from lead_scoring.settings import DBT_PROJECT_DIR, Settings
+    from lead_scoring.simulator.generator import simulate
+    from lead_scoring.warehouse import Warehouse
+
+    settings = Settings.from_env()
+    settings.export()
+    timings: dict[str, float] = {}
+
+    def stage(name, fn, *a, **kw):
+        started = time.perf_counter()
+        result = fn(*a, **kw)
+        timings[name] = round(time.perf_counter() - started, 2)
+        return result
+
+    def dbt_build(*extra: str) -> None:
+        command = [str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", str(DBT_PROJECT_DIR),
+                   "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(settings.home / "dbt_target"), "--quiet", *extra]
+        subprocess.run(command, check=True)
+
+    end = date.today() - timedelta(days=1)
+    start = end - timedelta(days=args.days - 1)
+    days = [start + timedelta(days=i) for i in range(args.days)]
+    warehouse = Warehouse(settings.warehouse_path)
+    stage("simulate", simulate, settings.landing_dir, settings.ground_truth_dir, start, args.days, args.leads_per_day, args.seed)
+    stage("ingest", lambda: (ingest.load_days(warehouse, settings.landing_dir, days),
+                             ingest.load_ground_truth(warehouse, settings.ground_truth_dir, days)))
+    client = registry.connect(settings.mlflow_tracking_uri, settings.mlflow_artifacts)
+    stage("retrain", lambda: (dbt_build(), steps.build_training_set(warehouse),
+                              steps.train_candidate(warehouse, client, settings, args.seed, "manual", {}),
+                              steps.promote_challenger(warehouse, client, settings)))
+    as_of = (end + timedelta(days=1)).isoformat()
+    stage("daily_scoring", lambda: (ingest.load_days(warehouse, settings.landing_dir, [end]),
+                                    dbt_build("--select", "+lead_features_current", "--vars", json.dumps({"as_of_date": as_of})),
+                                    steps.score_day(warehouse, client, settings, end + timedelta(days=1))))
+    print(json.dumps(timings))
+
+
+if __name__ == "__main__":
+    main()

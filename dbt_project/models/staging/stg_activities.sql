@@ -1,0 +1,28 @@
+-- One row per activity. Re-delivered activities are collapsed to the most
+-- recently loaded version so that counts are not inflated by ingestion retries.
+
+with source_rows as (
+    select * from {{ source('raw', 'activities') }}
+    where activity_id is not null
+),
+
+ranked_deliveries as (
+    select
+        source_rows.*,
+        row_number() over (
+            partition by activity_id
+            order by _loaded_at desc, _landed_date desc
+        ) as delivery_rank
+    from source_rows
+)
+
+select
+    cast(activity_id as {{ dbt.type_string() }}) as activity_id,
+    cast(lead_id as {{ dbt.type_string() }}) as lead_id,
+    cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
+    cast(occurred_at as date) as occurred_date,
+    {{ clean_category('activity_type') }} as activity_type,
+    _landed_date,
+    _loaded_at
+from ranked_deliveries
+where delivery_rank = 1

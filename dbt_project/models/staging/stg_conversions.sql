@@ -1,0 +1,30 @@
+-- Conversions, deduplicated on (lead_id, converted_at): an exact re-delivery of
+-- the same conversion keeps its most recently loaded version (e.g. a corrected
+-- deal_amount). The contract says at most one conversion per lead; the
+-- business rule "first conversion counts" lives in int_lead_first_conversion.
+
+with source_rows as (
+    select * from {{ source('raw', 'conversions') }}
+    where lead_id is not null
+        and converted_at is not null
+),
+
+ranked_deliveries as (
+    select
+        source_rows.*,
+        row_number() over (
+            partition by lead_id, converted_at
+            order by _loaded_at desc, _landed_date desc
+        ) as delivery_rank
+    from source_rows
+)
+
+select
+    cast(lead_id as {{ dbt.type_string() }}) as lead_id,
+    cast(converted_at as {{ dbt.type_timestamp() }}) as converted_at,
+    cast(converted_at as date) as converted_date,
+    cast(deal_amount as {{ dbt.type_float() }}) as deal_amount,
+    _landed_date,
+    _loaded_at
+from ranked_deliveries
+where delivery_rank = 1

@@ -1,0 +1,37 @@
+-- One row per lead, PII removed. email, full_name, phone and company are
+-- identifiers, not features, and stop here: nothing downstream of staging can
+-- leak them into a feature table, a model artefact or a log.
+
+with source_rows as (
+    select * from {{ source('raw', 'leads') }}
+    where lead_id is not null
+),
+
+-- A lead can be re-delivered on a later day (e.g. after a CRM correction):
+-- the most recently loaded version of each lead wins.
+ranked_deliveries as (
+    select
+        source_rows.*,
+        row_number() over (
+            partition by lead_id
+            order by _loaded_at desc, _landed_date desc
+        ) as delivery_rank
+    from source_rows
+)
+
+select
+    cast(lead_id as {{ dbt.type_string() }}) as lead_id,
+    cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
+    cast(created_at as date) as created_date,
+    -- country codes are conventionally upper case; every other category is lower case
+    nullif(upper(trim(country)), '') as country,
+    {{ clean_category('industry') }} as industry,
+    {{ clean_category('company_size') }} as company_size,
+    nullif(trim(job_title), '') as job_title,
+    {{ clean_category('seniority') }} as seniority,
+    {{ clean_category('lead_source') }} as lead_source,
+    nullif(trim(campaign_id), '') as campaign_id,
+    _landed_date,
+    _loaded_at
+from ranked_deliveries
+where delivery_rank = 1

@@ -1,0 +1,76 @@
+"""The `lead-scoring` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from lead_scoring.errors import LeadScoringError
+from lead_scoring.settings import Settings
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} must be greater than 0")
+    return value
+
+
+def _scenario(text: str):
+    from lead_scoring.simulator.scenarios import Scenario
+
+    try:
+        return Scenario.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lead-scoring", description="Lead-scoring platform on Dagster, dbt and MLflow.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="simulate a CRM history and run the whole platform on it")
+    demo.add_argument("--days", type=_positive, default=120, help="days of history (default 120, at least 60)")
+    demo.add_argument("--leads-per-day", type=_positive, default=250, help="mean new leads per day (default 250)")
+    demo.add_argument("--seed", type=int, default=7, help="simulator and training seed (default 7)")
+    demo.add_argument("--scenario", type=_scenario, action="append", default=[], metavar="NAME@DAY",
+                      help="change the simulated world from DAY on (repeatable); default: clean")
+    demo.add_argument("--reset", action="store_true", help="wipe an existing home first")
+
+    status = commands.add_parser("status", help="where everything is and what state it is in")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+
+    commands.add_parser("prepare", help="parse the dbt project into the manifest the code location reads")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings.from_env()
+    try:
+        if args.command == "demo":
+            from lead_scoring import demo
+
+            report = demo.run_demo(settings, args.days, args.leads_per_day, args.seed, tuple(args.scenario), args.reset)
+            print(demo.render_summary(report, settings))
+        elif args.command == "status":
+            from lead_scoring import status
+
+            report = status.collect(settings)
+            print(json.dumps(report, indent=2) if args.json else status.render(report))
+        elif args.command == "prepare":
+            from lead_scoring import demo
+
+            print(f"dbt manifest written to {demo.prepare_manifest(settings)}")
+    except LeadScoringError as error:  # one clear line, not a traceback
+        print(f"lead-scoring {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

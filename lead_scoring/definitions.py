@@ -1,0 +1,48 @@
+"""The one Dagster code location: every area's definitions plus the shared resources.
+
+Importing this module is cheap: it reads settings and the pre-built dbt
+manifest, nothing more (no dbt parse, no network, no warehouse connection).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from lead_scoring.defs import features, ingestion, scoring, training
+from lead_scoring.resources import LandingResource, MlflowResource, WarehouseResource
+from lead_scoring.settings import Settings
+
+
+def build_resources(settings: Settings) -> dict:
+    return {
+        "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
+        "landing": LandingResource(
+            landing_dir=str(settings.landing_dir), ground_truth_dir=str(settings.ground_truth_dir)
+        ),
+        "mlflow": MlflowResource(
+            tracking_uri=settings.mlflow_tracking_uri, artifacts_dir=str(settings.mlflow_artifacts)
+        ),
+        "dbt": DbtCliResource(
+            project_dir=features.dbt_project,
+            target=settings.dbt_target,
+            # The dbt of this environment, also when the venv is not on PATH (e.g. `.venv/bin/dagster dev`).
+            dbt_executable=str(Path(sys.executable).parent / "dbt"),
+        ),
+    }
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    return dg.Definitions.merge(
+        ingestion.defs,
+        features.defs,
+        training.defs,
+        scoring.defs,
+        dg.Definitions(resources=build_resources(settings)),
+    )
+
+
+defs = build_definitions(Settings.from_env())

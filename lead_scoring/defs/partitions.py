@@ -1,0 +1,21 @@
+"""The daily partitions shared by ingestion and scoring.
+
+Partition D is the landing day D: its data covers D, and the scores computed
+from it are as of D + 1 at 00:00 (every event of D is known by then).
+"""
+
+
+from datetime import date, timedelta
+
+import dagster as dg
+
+from lead_scoring.settings import Settings
+
+DAILY = dg.DailyPartitionsDefinition(start_date=Settings.from_env().history_start().isoformat())
+
+# Runs that write to the DuckDB file carry this tag; dagster.yaml allows one such run at a time.
+WAREHOUSE_WRITER_TAG = {"lead_scoring/warehouse": "writer"}
+
+
+def scoring_as_of(partition_key: str) -> date:
+    return date.fromisoformat(partition_key) + timedelta(days=1)

@@ -1,0 +1,55 @@
+"""Scoring: each day the champion scores the open, consenting leads and the scores go back to the warehouse."""
+
+import dagster as dg
+
+from lead_scoring.defs.partitions import DAILY, WAREHOUSE_WRITER_TAG, scoring_as_of
+from lead_scoring.defs.training import model_promotion
+from lead_scoring.resources import MlflowResource, WarehouseResource
+from lead_scoring.settings import REGISTERED_MODEL, Settings
+
+
+@dg.asset(
+    deps=[dg.AssetKey(["marts", "lead_features_current"]), model_promotion],
+    partitions_def=DAILY,
+    group_name="scoring",
+    kinds={"python", "duckdb"},
+    owners=["team:data-science"],
+    description=(
+        "Scores of the open, consenting leads as of the day after the partition: probability, "
+        "score 0-100, grade A-D and the model version, from `models:/lead_scoring@champion`."
+    ),
+    metadata={"dagster/table_name": "scoring.lead_scores"},
+)
+def lead_scores(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, mlflow: MlflowResource
+) -> dg.MaterializeResult:
+    from lead_scoring import steps
+
+    as_of = scoring_as_of(context.partition_key)
+    scores, version = steps.score_day(warehouse.get(), mlflow.client(), Settings.from_env(), as_of)
+    grades = scores["grade"].value_counts().reindex(list("ABCD"), fill_value=0)
+    context.log.info(f"scored {len(scores)} leads as of {as_of} with {REGISTERED_MODEL} v{version}")
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(scores),
+            "as_of_date": as_of.isoformat(),
+            "model_version": version,
+            "mean_probability": float(scores["probability"].mean()),
+            **{f"grade_{g}": int(n) for g, n in grades.items()},
+        }
+    )
+
+
+daily_scoring_job = dg.define_asset_job(
+    "daily_scoring",
+    # Only what scoring needs (the training mart is rebuilt by `retrain`), plus the day's ingestion.
+    selection=dg.AssetSelection.assets(lead_scores)
+    | dg.AssetSelection.assets(dg.AssetKey(["marts", "lead_features_current"])).upstream()
+    | dg.AssetSelection.groups("ingestion"),
+    partitions_def=DAILY,
+    tags=WAREHOUSE_WRITER_TAG,
+    description="Ingest the landing day, rebuild the dbt features as of the next morning, score the open leads.",
+)
+daily_scoring_schedule = dg.build_schedule_from_partitioned_job(daily_scoring_job, hour_of_day=1)
+
+defs = dg.Definitions(assets=[lead_scores], jobs=[daily_scoring_job], schedules=[daily_scoring_schedule])

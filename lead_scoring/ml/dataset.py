@@ -1,0 +1,55 @@
+"""The training set: mature snapshots, split by the lead's creation date.
+
+Splitting by creation date keeps every snapshot of a lead in one set and makes
+the test set the most recent period, as it will be in production.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+SPLITS = ("train", "validation", "test")
+LABEL = "converted_within_30d"
+
+
+@dataclass(frozen=True)
+class SplitPlan:
+    validation_start: pd.Timestamp
+    test_start: pd.Timestamp
+
+    def as_dict(self) -> dict[str, str]:
+        return {"validation_start": str(self.validation_start.date()), "test_start": str(self.test_start.date())}
+
+
+def plan_time_split(created: pd.Series, validation_share: float = 0.15, test_share: float = 0.15) -> SplitPlan:
+    """Boundaries on the lead creation dates so that roughly the given shares of leads fall after them."""
+    days = pd.to_datetime(created).sort_values().to_numpy()
+    if len(days) == 0:
+        raise ValueError("no mature snapshots to split: the history is shorter than the label window")
+    validation_start = pd.Timestamp(days[int(len(days) * (1 - validation_share - test_share))])
+    test_start = pd.Timestamp(days[int(len(days) * (1 - test_share))])
+    if not validation_start < test_start:
+        raise ValueError(f"too few distinct creation dates to split in time (all near {validation_start.date()})")
+    return SplitPlan(validation_start, test_start)
+
+
+def assign_splits(snapshots: pd.DataFrame, plan: SplitPlan) -> pd.Series:
+    created = pd.to_datetime(snapshots["lead_created_date"])
+    return pd.Series(
+        np.select([created >= plan.test_start, created >= plan.validation_start], ["test", "validation"], "train"),
+        index=snapshots.index,
+        name="split",
+    )
+
+
+def split_overlap(frame: pd.DataFrame, feature_names: list[str]) -> dict[str, list]:
+    """Leads and identical feature rows found in more than one split (both should be empty)."""
+    leads = frame.groupby("lead_id")["split"].nunique()
+    rows = frame.groupby(feature_names, dropna=False)["split"].nunique()
+    return {
+        "leads_in_several_splits": leads[leads > 1].index.tolist(),
+        "feature_rows_in_several_splits": int((rows > 1).sum()),
+    }

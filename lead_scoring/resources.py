@@ -1,0 +1,40 @@
+"""Dagster resources: thin handles on the warehouse, the landing folders and MLflow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+from lead_scoring.warehouse import Warehouse
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The analytical warehouse (a DuckDB file on one machine)."""
+
+    path: str
+
+    def get(self) -> Warehouse:
+        return Warehouse(Path(self.path))
+
+
+class LandingResource(dg.ConfigurableResource):
+    """Where the CRM sync lands daily Parquet files, and where the simulator keeps its truth."""
+
+    landing_dir: str
+    ground_truth_dir: str
+
+
+class MlflowResource(dg.ConfigurableResource):
+    """MLflow tracking store and model registry."""
+
+    tracking_uri: str
+    artifacts_dir: str
+
+    def client(self):
+        """An ``MlflowClient`` on this store (MLflow is imported here, at run time, not at load time)."""
+        from lead_scoring.ml import registry
+
+        return registry.connect(self.tracking_uri, Path(self.artifacts_dir))
+
+    def ui_url(self) -> str:
+        return self.tracking_uri if self.tracking_uri.startswith("http") else "http://127.0.0.1:5000"

@@ -1,0 +1,84 @@
+"""Where everything lives, read from the environment once.
+
+All state sits under one home folder (``LEAD_SCORING_HOME``, default
+``.lead_scoring/`` in the project folder, git-ignored): the DuckDB warehouse,
+the landing and ground-truth folders, the MLflow store and the Dagster home.
+Each location can be overridden on its own by the variables below; nothing
+else hard-codes a path.
+
+| variable | default |
+|---|---|
+| LEAD_SCORING_HOME | <project>/.lead_scoring |
+| LEAD_SCORING_WAREHOUSE_PATH | $LEAD_SCORING_HOME/warehouse.duckdb |
+| LEAD_SCORING_DBT_TARGET | dev |
+| MLFLOW_TRACKING_URI | sqlite:///$LEAD_SCORING_HOME/mlflow/mlflow.db |
+| LEAD_SCORING_MLFLOW_ARTIFACTS | $LEAD_SCORING_HOME/mlflow/artifacts |
+| DAGSTER_HOME | $LEAD_SCORING_HOME/dagster |
+| LEAD_SCORING_START_DATE | first day of the landed simulation, else 2026-01-01 |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from lead_scoring.simulator import landing
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
+REGISTERED_MODEL = "lead_scoring"
+EXPERIMENT = "lead_scoring"
+DEFAULT_START_DATE = date(2026, 1, 1)
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    warehouse_path: Path
+    dbt_target: str
+    mlflow_tracking_uri: str
+    mlflow_artifacts: Path
+    dagster_home: Path
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        env = os.environ
+        home = Path(env.get("LEAD_SCORING_HOME") or PROJECT_DIR / ".lead_scoring").resolve()
+        return cls(
+            home=home,
+            warehouse_path=Path(env.get("LEAD_SCORING_WAREHOUSE_PATH") or home / "warehouse.duckdb"),
+            dbt_target=env.get("LEAD_SCORING_DBT_TARGET", "dev"),
+            mlflow_tracking_uri=env.get("MLFLOW_TRACKING_URI") or f"sqlite:///{home / 'mlflow' / 'mlflow.db'}",
+            mlflow_artifacts=Path(env.get("LEAD_SCORING_MLFLOW_ARTIFACTS") or home / "mlflow" / "artifacts"),
+            dagster_home=Path(env.get("DAGSTER_HOME") or home / "dagster"),
+        )
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.home / "landing"
+
+    @property
+    def ground_truth_dir(self) -> Path:
+        return self.home / "ground_truth"
+
+    @property
+    def dbt_manifest_path(self) -> Path:
+        return DBT_PROJECT_DIR / "target" / "manifest.json"
+
+    def history_start(self) -> date:
+        """First partition of the daily assets."""
+        if os.environ.get("LEAD_SCORING_START_DATE"):
+            return date.fromisoformat(os.environ["LEAD_SCORING_START_DATE"])
+        started = landing.read_manifest(self.landing_dir).get("start_date")
+        return date.fromisoformat(started) if started else DEFAULT_START_DATE
+
+    def export(self) -> None:
+        """Put the resolved locations into the environment, for dbt and Dagster subprocesses."""
+        os.environ["LEAD_SCORING_HOME"] = str(self.home)
+        os.environ["LEAD_SCORING_WAREHOUSE_PATH"] = str(self.warehouse_path)
+        os.environ["LEAD_SCORING_DBT_TARGET"] = self.dbt_target
+        os.environ["MLFLOW_TRACKING_URI"] = self.mlflow_tracking_uri
+        os.environ["LEAD_SCORING_MLFLOW_ARTIFACTS"] = str(self.mlflow_artifacts)
+        os.environ["DAGSTER_HOME"] = str(self.dagster_home)

@@ -1,0 +1,134 @@
+"""The pipeline's steps as plain functions: what each Dagster asset does, without Dagster.
+
+The Dagster modules in ``defs/`` call these and only add wiring, logging and
+metadata; the benchmark's plain script calls the same functions. This module
+imports scikit-learn and MLflow, so the code location imports it lazily.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+from mlflow import MlflowClient
+
+from lead_scoring.errors import LeadScoringError
+from lead_scoring.ml import dataset, features, promotion, registry, scoring, training
+from lead_scoring.ml.metrics import classification_metrics
+from lead_scoring.ml.model import feature_frame
+from lead_scoring.ml.tracking import LoggedModel, log_training_run
+from lead_scoring.settings import REGISTERED_MODEL, Settings
+from lead_scoring.simulator import landing
+from lead_scoring.warehouse import Warehouse
+
+TRAINING_TABLE = "ml.training_set"
+SCORES_TABLE = "scoring.lead_scores"
+GROUND_TRUTH = "ground_truth.lead_propensity"
+
+
+class StaleFeaturesError(LeadScoringError):
+    pass
+
+
+def feature_list(settings: Settings) -> list[features.Feature]:
+    return features.feature_contract(settings.dbt_manifest_path)
+
+
+def build_training_set(warehouse: Warehouse) -> tuple[pd.DataFrame, dataset.SplitPlan]:
+    """Mature snapshots with a ``split`` column, written to ``ml.training_set``."""
+    snapshots = warehouse.query("select * from marts.lead_snapshots where label_is_mature")
+    plan = dataset.plan_time_split(snapshots["lead_created_date"])
+    snapshots["split"] = dataset.assign_splits(snapshots, plan)
+    warehouse.overwrite(TRAINING_TABLE, snapshots)
+    return snapshots, plan
+
+
+def leads_in_several_splits(warehouse: Warehouse) -> list[str]:
+    frame = warehouse.query(f"select lead_id, split from {TRAINING_TABLE}")
+    return dataset.split_overlap(frame, ["split"])["leads_in_several_splits"]
+
+
+@dataclass
+class Candidate:
+    outcome: training.TrainingOutcome
+    logged: LoggedModel
+
+
+def train_candidate(
+    warehouse: Warehouse, client: MlflowClient, settings: Settings, seed: int, trigger: str, run_tags: dict[str, str]
+) -> Candidate:
+    """Train, evaluate against the baseline (and the Bayes limit on simulated data), log and register."""
+    frame = warehouse.query(f"select * from {TRAINING_TABLE}")
+    truth = warehouse.query(f"select lead_id, created_at, p_convert from {GROUND_TRUTH}") if warehouse.table_exists(GROUND_TRUTH) else None
+    outcome = training.train_and_evaluate(frame, feature_list(settings), seed=seed, truth=truth)
+    simulation = landing.read_manifest(settings.landing_dir)
+    logged = log_training_run(
+        client,
+        outcome,
+        frame[frame["split"] == "test"],
+        run_name=f"retrain {date.today().isoformat()} ({trigger})",
+        tags={
+            **run_tags,
+            "trigger": trigger,
+            "dbt_manifest_hash": features.manifest_hash(settings.dbt_manifest_path),
+            "simulator_scenarios": ",".join(simulation.get("scenarios", [])) or "none",
+            "simulator_seed": str(simulation.get("seed", "none")),
+        },
+        split_plan=dataset.plan_time_split(frame["lead_created_date"]).as_dict(),
+    )
+    return Candidate(outcome, logged)
+
+
+@dataclass
+class Promotion:
+    decision: promotion.PromotionDecision
+    challenger_version: str
+    champion_version: str | None
+
+
+def promote_challenger(warehouse: Warehouse, client: MlflowClient, settings: Settings) -> Promotion:
+    """Judge the challenger against the baseline and the champion on the same test rows; move aliases."""
+    challenger = registry.version_by_alias(client, registry.CHALLENGER)
+    if challenger is None:
+        raise registry.ModelLoadError("no `challenger` alias: materialise candidate_model first")
+    run = client.get_run(challenger.run_id)
+    champion = registry.version_by_alias(client, registry.CHAMPION)
+    champion_auc = None
+    if champion is not None and champion.version != challenger.version:
+        test = warehouse.query(f"select * from {TRAINING_TABLE} where split = 'test'")
+        loaded = registry.load_model(client, registry.CHAMPION)
+        probability = loaded.model.predict_proba(feature_frame(test, feature_list(settings)))[:, 1]
+        champion_auc = classification_metrics(test[dataset.LABEL], probability)["roc_auc"]
+    decision = promotion.decide(run.data.metrics["roc_auc"], run.data.metrics["baseline_roc_auc"], champion_auc)
+    if decision.promote:
+        if champion is not None and champion.version != challenger.version:
+            registry.set_alias(client, registry.PREVIOUS_CHAMPION, champion.version)
+        registry.set_alias(client, registry.CHAMPION, challenger.version)
+    verdict = "promoted" if decision.promote else "rejected"
+    client.set_model_version_tag(REGISTERED_MODEL, challenger.version, "promotion_decision", verdict)
+    client.set_model_version_tag(REGISTERED_MODEL, challenger.version, "promotion_reasons", "; ".join(decision.reasons))
+    current = registry.version_by_alias(client, registry.CHAMPION)
+    return Promotion(decision, challenger.version, current.version if current else None)
+
+
+def score_day(warehouse: Warehouse, client: MlflowClient, settings: Settings, as_of: date) -> tuple[pd.DataFrame, str]:
+    """Score ``marts.lead_features_current`` (which must be as of ``as_of``) with the champion."""
+    current = warehouse.query("select * from marts.lead_features_current")
+    built_for = set(current["as_of_date"].astype(str).str[:10])
+    if current.empty or built_for != {as_of.isoformat()}:
+        raise StaleFeaturesError(
+            f"marts.lead_features_current is as of {sorted(built_for) or 'nothing'}, but scores as of {as_of} "
+            "need features as of that date: rebuild the dbt models for it first"
+        )
+    champion = registry.load_model(client, registry.CHAMPION)
+    scores = scoring.score_leads(
+        current,
+        champion.model,
+        feature_list(settings),
+        scoring.grade_bands_from_tags(champion.version.tags),
+        REGISTERED_MODEL,
+        champion.version.version,
+    )
+    warehouse.replace_rows(SCORES_TABLE, scores, "as_of_date", [as_of])
+    return scores, champion.version.version

@@ -1,0 +1,50 @@
+"""Shared fixtures. The end-to-end demo runs once per session, in a temporary home, as a user would run it."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lead_scoring.settings import Settings
+
+BIN = Path(sys.executable).parent
+SMALL_DEMO = ["--days", "65", "--leads-per-day", "60", "--seed", "7"]
+
+
+def home_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "MLFLOW_TRACKING_URI", "LEAD_SCORING_WAREHOUSE_PATH")}
+    env["LEAD_SCORING_HOME"] = str(home)
+    return env
+
+
+def run_cli(args: list[str], home: Path, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([str(BIN / "lead-scoring"), *args], env=home_env(home), capture_output=True, text=True, timeout=900)
+    if check and result.returncode != 0:
+        raise AssertionError(f"lead-scoring {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory) -> Path:
+    home = tmp_path_factory.mktemp("demo_home")
+    result = run_cli(["demo", *SMALL_DEMO], home)
+    (home / "demo_stdout.txt").write_text(result.stdout)
+    return home
+
+
+@pytest.fixture(scope="session")
+def demo_settings(demo_home) -> Settings:
+    os.environ["LEAD_SCORING_HOME"] = str(demo_home)  # session-wide: in-process reruns read the same home
+    for variable in ("DAGSTER_HOME", "MLFLOW_TRACKING_URI", "LEAD_SCORING_WAREHOUSE_PATH"):
+        os.environ.pop(variable, None)
+    settings = Settings.from_env()
+    settings.export()
+    return settings
+
+
+@pytest.fixture(scope="session")
+def demo_status(demo_home) -> dict:
+    return json.loads(run_cli(["status", "--json"], demo_home).stdout)

@@ -1,0 +1,41 @@
+"""The split keeps each lead in one set, puts the latest period in test, and the guard sees overlap."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lead_scoring.ml import dataset
+
+
+def _snapshots(n_leads=300, seed=0):
+    rng = np.random.default_rng(seed)
+    created = pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.integers(0, 90, n_leads), unit="D")
+    rows = []
+    for i, c in enumerate(created):
+        for age in (1, 8, 15):
+            rows.append({"lead_id": f"L{i}", "lead_created_date": c, "as_of_date": c + pd.Timedelta(days=age), "f": rng.random()})
+    return pd.DataFrame(rows)
+
+
+def test_no_lead_in_two_splits_and_test_is_latest():
+    frame = _snapshots()
+    plan = dataset.plan_time_split(frame["lead_created_date"])
+    frame["split"] = dataset.assign_splits(frame, plan)
+    assert dataset.split_overlap(frame, ["f"])["leads_in_several_splits"] == []
+    assert frame.loc[frame.split == "train", "lead_created_date"].max() < frame.loc[frame.split == "test", "lead_created_date"].min()
+    shares = frame.split.value_counts(normalize=True)
+    assert 0.05 < shares["test"] < 0.30 and 0.05 < shares["validation"] < 0.30
+
+
+def test_overlap_guard_fires_on_a_shared_lead_and_a_shared_row():
+    frame = _snapshots()
+    frame["split"] = dataset.assign_splits(frame, dataset.plan_time_split(frame["lead_created_date"]))
+    leaked = frame[frame.split == "train"].head(1).assign(split="test")
+    found = dataset.split_overlap(pd.concat([frame, leaked]), ["f"])
+    assert found["leads_in_several_splits"] == [leaked.lead_id.iloc[0]]
+    assert found["feature_rows_in_several_splits"] == 1
+
+
+def test_empty_history_is_a_clear_error():
+    with pytest.raises(ValueError, match="label window"):
+        dataset.plan_time_split(pd.Series([], dtype="datetime64[ns]"))
