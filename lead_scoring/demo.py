@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import time
+import warnings
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Callable
@@ -55,8 +56,9 @@ def reset_home(settings: Settings) -> None:
 
 def _run(job_name: str, settings: Settings, out: Callable[[str], None], **kwargs) -> float:
     """Run a job in this process, recorded in the persistent instance; its logs go to the home's logs/."""
-    from dagster import DagsterInstance
+    from dagster import BetaWarning, DagsterInstance
 
+    warnings.filterwarnings("ignore", category=BetaWarning)  # backfill_policy is beta; users need not see it
     from lead_scoring.definitions import build_definitions
 
     log_path = settings.home / "logs" / "demo.log"

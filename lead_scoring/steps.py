@@ -114,13 +114,13 @@ def promote_challenger(warehouse: Warehouse, client: MlflowClient, settings: Set
 
 def score_day(warehouse: Warehouse, client: MlflowClient, settings: Settings, as_of: date) -> tuple[pd.DataFrame, str]:
     """Score ``marts.lead_features_current`` (which must be as of ``as_of``) with the champion."""
-    current = warehouse.query("select * from marts.lead_features_current")
-    built_for = set(current["as_of_date"].astype(str).str[:10])
-    if current.empty or built_for != {as_of.isoformat()}:
+    built_for = str(warehouse.query("select scoring_date from intermediate.int_scoring_date").scoring_date.iloc[0])[:10]
+    if built_for != as_of.isoformat():
         raise StaleFeaturesError(
-            f"marts.lead_features_current is as of {sorted(built_for) or 'nothing'}, but scores as of {as_of} "
-            "need features as of that date: rebuild the dbt models for it first"
+            f"marts.lead_features_current is as of {built_for}, but scores as of {as_of} need features "
+            "as of that date: rebuild the dbt models for it first"
         )
+    current = warehouse.query("select * from marts.lead_features_current")
     champion = registry.load_model(client, registry.CHAMPION)
     scores = scoring.score_leads(
         current,

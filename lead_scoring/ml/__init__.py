@@ -1,0 +1,1 @@
+"""Plain-Python ML: features contract, split, baseline, model, metrics, registry, scoring."""

@@ -90,3 +90,17 @@ def test_rerunning_a_day_replaces_its_scores(demo_settings, demo_status):
     after = wh.query("select lead_id, probability from scoring.lead_scores order by lead_id")
     assert len(after) == len(before)
     np.testing.assert_allclose(after.probability, before.probability)
+
+
+def test_scoring_refuses_features_built_for_another_day(demo_settings, demo_status):
+    from datetime import date, timedelta
+
+    from lead_scoring import steps
+
+    wh = Warehouse(demo_settings.warehouse_path)
+    client = registry.connect(demo_settings.mlflow_tracking_uri, demo_settings.mlflow_artifacts)
+    before = wh.query("select count(*) as n from scoring.lead_scores").n.iloc[0]
+    wrong_day = date.fromisoformat(demo_status["last_scored_date"]) + timedelta(days=1)
+    with pytest.raises(steps.StaleFeaturesError, match=f"as of {demo_status['last_scored_date']}.*{wrong_day}"):
+        steps.score_day(wh, client, demo_settings, wrong_day)
+    assert wh.query("select count(*) as n from scoring.lead_scores").n.iloc[0] == before
