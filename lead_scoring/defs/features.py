@@ -35,9 +35,40 @@ def dbt_vars(context: dg.AssetExecutionContext) -> list[str]:
     return ["--vars", json.dumps({"as_of_date": scoring_as_of(partition).isoformat()})]
 
 
+def _failed_error_checks(events: list) -> list:
+    return [
+        e
+        for e in events
+        if isinstance(e, (dg.AssetCheckResult, dg.AssetCheckEvaluation))
+        and not e.passed
+        and e.severity == dg.AssetCheckSeverity.ERROR
+    ]
+
+
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=FeatureTranslator())
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from dbt.cli(["build", *dbt_vars(context)], context=context).stream()
+    """`dbt build`; a model whose error-severity test fails is not reported as materialised.
+
+    dbt tests surface as asset checks, but a failed check alone does not stop the
+    Python assets downstream in the same run. Withholding the model's output does:
+    training and scoring are skipped, and the step fails naming the tests.
+    """
+    invocation = dbt.cli(["build", *dbt_vars(context)], context=context, raise_on_error=False)
+    events = list(invocation.stream())
+    failed = _failed_error_checks(events)
+    blocked = {e.asset_key for e in failed}
+    for event in events:
+        if isinstance(event, dg.Output) and context.asset_key_for_output(event.output_name) in blocked:
+            continue
+        yield event
+    if failed:
+        names = ", ".join(f"{e.asset_key.to_user_string()}:{e.check_name}" for e in failed)
+        raise dg.Failure(
+            description=f"{len(failed)} dbt test(s) failed, downstream assets not run: {names}",
+            metadata={"failed_tests": names},
+        )
+    if not invocation.is_successful():
+        raise dg.Failure(description=f"dbt build failed: {invocation.get_error()}")
 
 
 defs = dg.Definitions(assets=[dbt_models])

@@ -6,7 +6,7 @@ from datetime import date
 import dagster as dg
 
 from lead_scoring import ingest
-from lead_scoring.defs.partitions import DAILY
+from lead_scoring.defs.partitions import DAILY, WAREHOUSE_WRITER_TAG
 from lead_scoring.resources import LandingResource, WarehouseResource
 from lead_scoring.simulator.schema import GROUND_TRUTH_TABLE, RAW_TABLES
 
@@ -73,6 +73,7 @@ ingestion_job = dg.define_asset_job(
     "ingestion",
     selection=dg.AssetSelection.groups("ingestion"),
     partitions_def=DAILY,
+    tags=WAREHOUSE_WRITER_TAG,
     description="Load landing days into the raw schema (use a range for a backfill).",
 )
 

@@ -39,3 +39,9 @@ def test_importing_the_code_location_is_cheap():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
+
+
+def test_runs_launched_from_the_ui_execute_in_one_process():
+    """Steps of one run must not write the DuckDB file from two processes at once."""
+    for job in defs.get_repository_def().get_all_jobs():
+        assert job.executor_def.name == "in_process", job.name

@@ -57,3 +57,12 @@ def test_ground_truth_lands_in_its_own_schema(landed):
     rows = ingest.load_ground_truth(wh, landed / "truth", _days(4))
     assert rows == wh.query("select count(*) as n from ground_truth.lead_propensity").n.iloc[0] > 0
     assert not wh.table_exists("raw.lead_propensity")
+
+
+def test_a_failed_batch_rolls_back_the_whole_load(tmp_path):
+    wh = Warehouse(tmp_path / "wh.duckdb")
+    wh.replace_rows("ml.t", pa.table({"day": [1, 2], "x": [1.0, 2.0]}), "day", [1, 2])
+    batches = [([1], pa.table({"day": [1], "x": [10.0]})), ([2], pa.table({"day": [2], "x": ["bad"]}))]
+    with pytest.raises(WarehouseError, match="nothing written"):
+        wh.replace_batches("ml.t", "day", batches)
+    assert wh.query("select x from ml.t order by day").x.tolist() == [1.0, 2.0]
