@@ -57,7 +57,7 @@ def main() -> None:
     stage("ingest", lambda: (ingest.load_days(warehouse, settings.landing_dir, days),
                              ingest.load_ground_truth(warehouse, settings.ground_truth_dir, days)))
     client = registry.connect(settings.mlflow_tracking_uri, settings.mlflow_artifacts)
-    stage("retrain", lambda: (dbt_build(), steps.build_training_set(warehouse),
+    stage("retrain", lambda: (dbt_build(), steps.build_training_set(warehouse, settings),
                               steps.train_candidate(warehouse, client, settings, args.seed, "manual", {}),
                               steps.promote_challenger(warehouse, client, settings)))
     as_of = (end + timedelta(days=1)).isoformat()

@@ -12,7 +12,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from lead_scoring.defs import features, ingestion, scoring, training
+from lead_scoring.defs import features, ingestion, quality, scoring, training
 from lead_scoring.resources import LandingResource, MlflowResource, WarehouseResource
 from lead_scoring.settings import Settings
 
@@ -41,6 +41,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         features.defs,
         training.defs,
         scoring.defs,
+        quality.defs,
         # One process per run: DuckDB takes one writing process at a time, and on 2 cores the
         # multiprocess executor's per-step start-up (2-4 s) costs more than it parallelises.
         dg.Definitions(resources=build_resources(settings), executor=dg.in_process_executor),

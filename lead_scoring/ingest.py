@@ -1,29 +1,44 @@
-"""Load landed Parquet files into the warehouse, one day at a time.
+"""Load landed Parquet files into the warehouse, one landing day at a time.
 
-Re-loading a day replaces that day's rows (keyed by ``_landed_date``), so a
-re-run never duplicates. A day whose file is missing is an error that names
-the day and the file; nothing is written for it.
+For each day and table: the file must read (else an error naming the file), it
+must meet the source contract (else an error naming the table and column), and
+its rows are split into valid rows (``raw.<table>``) and quarantined rows
+(``quarantine.<table>``, with the reason). Per-day counts go to
+``quarantine.load_stats``. Re-loading a day replaces that day's rows in all
+three, in one transaction, so a re-run never duplicates and a failure midway
+leaves the previous load in place.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from lead_scoring.errors import LeadScoringError
+from lead_scoring.quality import contracts, quarantine
 from lead_scoring.simulator import landing
-from lead_scoring.simulator.schema import GROUND_TRUTH_TABLE, RAW_TABLES
-from lead_scoring.warehouse import Warehouse
+from lead_scoring.simulator.schema import GROUND_TRUTH_SCHEMA, GROUND_TRUTH_TABLE, RAW_TABLES
+from lead_scoring.warehouse import Replacement, Warehouse
 
 RAW_SCHEMA = "raw"
-GROUND_TRUTH_SCHEMA = "ground_truth"
+GROUND_TRUTH = "ground_truth"
+LOAD_STATS = "quarantine.load_stats"
 
 
 class MissingLandingDay(LeadScoringError):
     pass
+
+
+@dataclass
+class LoadReport:
+    landed: int = 0
+    loaded: int = 0
+    quarantined: int = 0
+    reasons: dict[str, int] | None = None
 
 
 def require_landed(folder: Path, table: str, day: date) -> Path:
@@ -39,23 +54,77 @@ def with_load_columns(data: pa.Table, day: date) -> pa.Table:
     return data.append_column("_loaded_at", pa.array([loaded_at] * data.num_rows, pa.timestamp("us")))
 
 
-def _day_batches(folder: Path, table: str, days: list[date]):
+def _known_leads(warehouse: Warehouse) -> pa.Array | None:
+    if not warehouse.table_exists(f"{RAW_SCHEMA}.leads"):
+        return pa.array([], pa.string())
+    with warehouse.connect(read_only=True) as con:
+        return con.sql(f"select distinct lead_id from {RAW_SCHEMA}.leads").to_arrow_table().column(0).combine_chunks()
+
+
+def _replacements(folder: Path, table: str, days: list[date], known_leads, report: LoadReport) -> Iterator[Replacement]:
+    contract = RAW_TABLES[table]
     for day in days:
-        yield [day], with_load_columns(pq.read_table(require_landed(folder, table, day)), day)
+        path = require_landed(folder, table, day)
+        original = contracts.read_landed_file(path, table)
+        contracts.check_contract(original, contract, table, path)
+        conformed, unparseable = contracts.conform(original, contract)
+        rows = quarantine.split_rows(table, original.select(contract.names), conformed, unparseable, known_leads)
+        report.landed += rows.landed
+        report.loaded += rows.valid.num_rows
+        report.quarantined += rows.quarantined.num_rows
+        for reason in rows.quarantined.column("_reason").to_pylist():
+            report.reasons[reason] = report.reasons.get(reason, 0) + 1
+        stats = pa.table(
+            {
+                "load_key": [f"{table}/{day.isoformat()}"],
+                "source": [table],
+                "landed": [rows.landed],
+                "loaded": [rows.valid.num_rows],
+                "quarantined": [rows.quarantined.num_rows],
+            }
+        )
+        yield Replacement(f"{RAW_SCHEMA}.{table}", "_landed_date", [day], with_load_columns(rows.valid, day))
+        yield Replacement(f"quarantine.{table}", "_landed_date", [day], with_load_columns(rows.quarantined, day))
+        yield Replacement(LOAD_STATS, "load_key", stats["load_key"].to_pylist(), with_load_columns(stats, day))
 
 
-def load_table_days(warehouse: Warehouse, folder: Path, schema: str, table: str, days: list[date]) -> int:
-    """Replace the given landing days of one table, a transaction per day; returns rows loaded."""
-    return warehouse.replace_batches(f"{schema}.{table}", "_landed_date", _day_batches(folder, table, days))
+def load_table_days(warehouse: Warehouse, folder: Path, table: str, days: list[date]) -> LoadReport:
+    """Load the given landing days of one raw table in one transaction."""
+    report = LoadReport(reasons={})
+    known = _known_leads(warehouse) if table in quarantine.REFERENCES_LEAD else None
+    warehouse.replace(_replacements(Path(folder), table, days, known, report))
+    return report
 
 
-def load_days(warehouse: Warehouse, landing_dir: Path, days: list[date]) -> dict[str, int]:
-    """Load every raw table for each day; checks all files exist before writing any."""
-    for day in days:
-        for table in RAW_TABLES:
-            require_landed(landing_dir, table, day)
-    return {table: load_table_days(warehouse, landing_dir, RAW_SCHEMA, table, days) for table in RAW_TABLES}
+def preflight(landing_dir: Path, tables: list[str], days: list[date]) -> dict[str, list[str]]:
+    """Per table, what is wrong with its landed files (missing day: raises; unreadable or off-contract: listed)."""
+    problems: dict[str, list[str]] = {table: [] for table in tables}
+    for table in tables:
+        for day in days:
+            problem = contracts.file_problem(require_landed(landing_dir, table, day), table, RAW_TABLES[table])
+            if problem:
+                problems[table].append(problem)
+    return problems
+
+
+def load_days(warehouse: Warehouse, landing_dir: Path, days: list[date], tables: list[str] | None = None) -> dict[str, LoadReport]:
+    """Load each table for each day (leads first: other tables are checked against them).
+
+    Every file must exist, read and meet its contract before anything is written.
+    """
+    tables = [t for t in RAW_TABLES if tables is None or t in tables]
+    problems = [p for found in preflight(landing_dir, tables, days).values() for p in found]
+    if problems:
+        raise contracts.ContractViolation("; ".join(problems))
+    return {table: load_table_days(warehouse, landing_dir, table, days) for table in tables}
 
 
 def load_ground_truth(warehouse: Warehouse, ground_truth_dir: Path, days: list[date]) -> int:
-    return load_table_days(warehouse, ground_truth_dir, GROUND_TRUTH_SCHEMA, GROUND_TRUTH_TABLE, days)
+    """The simulator's truth: no contract or quarantine, it is written by our own code."""
+
+    def batches() -> Iterator[Replacement]:
+        for day in days:
+            data = contracts.read_landed_file(require_landed(ground_truth_dir, GROUND_TRUTH_TABLE, day), GROUND_TRUTH_TABLE)
+            yield Replacement(f"{GROUND_TRUTH}.{GROUND_TRUTH_TABLE}", "_landed_date", [day], with_load_columns(data.cast(GROUND_TRUTH_SCHEMA), day))
+
+    return warehouse.replace(batches())

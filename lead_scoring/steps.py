@@ -18,9 +18,10 @@ from lead_scoring.ml import dataset, features, promotion, registry, scoring, tra
 from lead_scoring.ml.metrics import classification_metrics
 from lead_scoring.ml.model import feature_frame
 from lead_scoring.ml.tracking import LoggedModel, log_training_run
+from lead_scoring.quality import guards
 from lead_scoring.settings import REGISTERED_MODEL, Settings
 from lead_scoring.simulator import landing
-from lead_scoring.warehouse import Warehouse
+from lead_scoring.warehouse import Replacement, Warehouse
 
 TRAINING_TABLE = "ml.training_set"
 SCORES_TABLE = "scoring.lead_scores"
@@ -35,18 +36,18 @@ def feature_list(settings: Settings) -> list[features.Feature]:
     return features.feature_contract(settings.dbt_manifest_path)
 
 
-def build_training_set(warehouse: Warehouse) -> tuple[pd.DataFrame, dataset.SplitPlan]:
-    """Mature snapshots with a ``split`` column, written to ``ml.training_set``."""
+def build_training_set(warehouse: Warehouse, settings: Settings) -> tuple[pd.DataFrame, dataset.SplitPlan, dict[str, int]]:
+    """Mature snapshots with a ``split`` column, written to ``ml.training_set``.
+
+    Also returns how many validation / test rows were dropped for repeating a
+    training row's features exactly.
+    """
     snapshots = warehouse.query("select * from marts.lead_snapshots where label_is_mature")
     plan = dataset.plan_time_split(snapshots["lead_created_date"])
     snapshots["split"] = dataset.assign_splits(snapshots, plan)
-    warehouse.overwrite(TRAINING_TABLE, snapshots)
-    return snapshots, plan
-
-
-def leads_in_several_splits(warehouse: Warehouse) -> list[str]:
-    frame = warehouse.query(f"select lead_id, split from {TRAINING_TABLE}")
-    return dataset.split_overlap(frame, ["split"])["leads_in_several_splits"]
+    kept, dropped = dataset.drop_repeated_rows(snapshots, [f.name for f in feature_list(settings)])
+    warehouse.overwrite(TRAINING_TABLE, kept)
+    return kept, plan, dropped
 
 
 @dataclass
@@ -130,5 +131,15 @@ def score_day(warehouse: Warehouse, client: MlflowClient, settings: Settings, as
         REGISTERED_MODEL,
         champion.version.version,
     )
-    warehouse.replace_rows(SCORES_TABLE, scores, "as_of_date", [as_of])
+    withdrawn = guards.withdrawn_consent_ids(warehouse, current["lead_id"])
+    scores = scores[~scores["lead_id"].isin(withdrawn)]
+    purge = guards.withdrawn_consent(warehouse, SCORES_TABLE)["lead_id"].tolist() if warehouse.table_exists(SCORES_TABLE) else []
+    # One transaction: today's scores replace the day's, and earlier scores of leads who
+    # have since withdrawn consent are deleted, so no withdrawn lead keeps a score.
+    warehouse.replace(
+        [
+            Replacement(SCORES_TABLE, "as_of_date", [as_of], scores),
+            Replacement(SCORES_TABLE, "lead_id", purge, scores.head(0)),
+        ]
+    )
     return scores, champion.version.version

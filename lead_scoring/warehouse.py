@@ -72,33 +72,48 @@ class Warehouse:
 
         Creates the table (and its schema) from ``data`` on first use. Returns the rows inserted.
         """
-        return self.replace_batches(table, key_column, [(key_values, data)])
+        return self.replace([Replacement(table, key_column, key_values, data)])
 
-    def replace_batches(self, table: str, key_column: str, batches: Iterable[tuple[list, pa.Table | pd.DataFrame]]) -> int:
-        """``replace_rows`` for many partitions, streamed batch by batch, in one transaction.
+    def replace(self, replacements: Iterable[Replacement]) -> int:
+        """Apply many partition replacements, streamed one by one, in one transaction.
 
-        One commit for the lot: a failure in any batch leaves every old row in place,
-        and a 120-day backfill pays for one durable commit instead of 120.
+        One commit for the lot: a failure in any of them leaves every old row in
+        place, and a 120-day backfill pays for one durable commit instead of 120.
         """
-        schema, _ = table.split(".")
-        inserted, keys = 0, []
+        inserted, current = 0, None
         with self.connect() as con:
-            con.execute(f"create schema if not exists {schema}")
             con.execute("begin transaction")
             try:
-                for key_values, data in batches:
-                    keys = list(key_values)
-                    arrow = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
+                for current in replacements:
+                    arrow = current.arrow()
+                    con.execute(f"create schema if not exists {current.table.split('.')[0]}")
                     con.register("incoming", arrow)
-                    con.execute(f"create table if not exists {table} as select * from incoming limit 0")
-                    con.execute(f"delete from {table} where {key_column} in (select unnest(?))", [keys])
-                    con.execute(f"insert into {table} by name select * from incoming")
+                    con.execute(f"create table if not exists {current.table} as select * from incoming limit 0")
+                    con.execute(
+                        f"delete from {current.table} where {current.key_column} in (select unnest(?))",
+                        [list(current.key_values)],
+                    )
+                    con.execute(f"insert into {current.table} by name select * from incoming")
                     con.unregister("incoming")
                     inserted += arrow.num_rows
                 con.execute("commit")
             except Exception as error:
                 con.execute("rollback")
-                raise WarehouseError(
-                    f"writing {table} ({key_column} in {keys[:3]}) failed, nothing written, old rows kept: {error}"
-                ) from error
+                where = f"{current.table} ({current.key_column} in {list(current.key_values)[:3]})" if current else "the warehouse"
+                if isinstance(error, LeadScoringError):
+                    raise
+                raise WarehouseError(f"writing {where} failed, nothing written, old rows kept: {error}") from error
         return inserted
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """Rows ``data`` replace the rows of ``table`` whose ``key_column`` is in ``key_values``."""
+
+    table: str
+    key_column: str
+    key_values: list
+    data: pa.Table | pd.DataFrame
+
+    def arrow(self) -> pa.Table:
+        return self.data if isinstance(self.data, pa.Table) else pa.Table.from_pandas(self.data, preserve_index=False)

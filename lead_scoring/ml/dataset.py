@@ -45,6 +45,24 @@ def assign_splits(snapshots: pd.DataFrame, plan: SplitPlan) -> pd.Series:
     )
 
 
+def drop_repeated_rows(frame: pd.DataFrame, feature_names: list[str]) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Drop validation and test rows whose features repeat an earlier split's row exactly.
+
+    A test row identical to a training row measures memory, not generalisation
+    (young leads with no activity yet often look alike). Returns the kept rows
+    and the number dropped per split.
+    """
+    row_hash = pd.util.hash_pandas_object(frame[feature_names], index=False)
+    seen, keep, dropped = set(), pd.Series(True, index=frame.index), {}
+    for split in SPLITS:
+        in_split = frame["split"] == split
+        repeated = in_split & row_hash.isin(seen)
+        keep &= ~repeated
+        dropped[split] = int(repeated.sum())
+        seen |= set(row_hash[in_split & ~repeated])
+    return frame[keep].reset_index(drop=True), dropped
+
+
 def split_overlap(frame: pd.DataFrame, feature_names: list[str]) -> dict[str, list]:
     """Leads and identical feature rows found in more than one split (both should be empty)."""
     leads = frame.groupby("lead_id")["split"].nunique()

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from lead_scoring.simulator import landing, world
 from lead_scoring.simulator.scenarios import DayTables, Scenario
@@ -62,6 +63,7 @@ class _OpenLeads:
     z: np.ndarray
     converted_at: np.ndarray  # NaT where the lead never converts
     opted_out: np.ndarray
+    rows: pa.Table  # the leads rows as landed on their creation day
 
 
 @dataclass
@@ -97,8 +99,12 @@ class CrmSimulator:
             "campaigns": self._campaigns(day_index, day_start),
         }
         for scenario in self.scenarios:
-            tables = scenario.apply(day_index, tables, rng)
+            tables = scenario.apply(day_index, tables, rng, self)
         return self.day_date(day_index), tables, truth
+
+    def lead_rows(self, lead_ids: pa.Array) -> pa.Table:
+        """The landed rows of still-open leads, e.g. for a scenario that re-delivers them."""
+        return pa.concat_tables([c.rows.filter(pc.is_in(c.rows["lead_id"], value_set=lead_ids)) for c in self._open])
 
     def _new_leads(self, rng, day_index, day_start):
         n = int(rng.poisson(self.leads_per_day))
@@ -140,7 +146,7 @@ class CrmSimulator:
             schema=GROUND_TRUTH_SCHEMA,
         )
         opted_out = rng.random(n) < world.OPT_OUT_AT_CREATION
-        return _OpenLeads(day_index, lead_id.to_numpy(), created_at, z, converted_at, opted_out), leads, truth
+        return _OpenLeads(day_index, lead_id.to_numpy(), created_at, z, converted_at, opted_out, leads), leads, truth
 
     def _campaign_for(self, day_index: int, sources: np.ndarray) -> list:
         """The newest campaign of the lead's channel; none for organic channels."""
@@ -234,15 +240,23 @@ def simulate(
     leads_per_day: int = 250,
     seed: int = 7,
     scenarios: tuple[Scenario, ...] = (),
+    write_from_day: int = 0,
 ) -> dict[str, int]:
-    """Land ``days`` days of CRM data from ``start_date`` on; returns row counts per table."""
+    """Land days ``write_from_day`` .. ``days - 1`` of the history starting at ``start_date``.
+
+    Earlier days are generated (the world has to evolve to reach the later ones)
+    but not written, so a history can be extended one day at a time.
+    Returns the rows landed per table.
+    """
     simulator = CrmSimulator(start_date, leads_per_day, seed, scenarios)
     totals = {name: 0 for name in RAW_TABLES}
-    for _ in range(days):
+    for day_index in range(days):
         day, tables, truth = simulator.next_day()
+        if day_index < write_from_day:
+            continue
         for name, data in tables.items():
             landing.write_table(landing_dir, name, day, data)
-            totals[name] += data.num_rows
+            totals[name] += data.num_rows if isinstance(data, pa.Table) else 0
         landing.write_table(ground_truth_dir, GROUND_TRUTH_TABLE, day, truth)
     landing.write_manifest(
         landing_dir,

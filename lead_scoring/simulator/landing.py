@@ -21,12 +21,16 @@ def day_file(folder: Path, table: str, day: date) -> Path:
     return Path(folder) / table / f"{day.isoformat()}.parquet"
 
 
-def write_table(folder: Path, table: str, day: date, data: pa.Table) -> Path:
+def write_table(folder: Path, table: str, day: date, data: pa.Table | bytes) -> Path:
+    """Land one day of one table; ``bytes`` are landed as they are (a scenario's corrupt file)."""
     path = day_file(folder, table, day)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Write then rename, so that a reader never sees half a file.
     tmp = path.with_suffix(".parquet.tmp")
-    pq.write_table(data, tmp)
+    if isinstance(data, bytes):
+        tmp.write_bytes(data)
+    else:
+        pq.write_table(data, tmp)
     tmp.replace(path)
     return path
 

@@ -4,26 +4,119 @@ A scenario is named on the command line as ``NAME@DAY`` (DAY counts from 0,
 the first simulated day). Each scenario receives a day's generated tables and
 returns them changed; the generator applies every scenario whose start day has
 come. ``clean`` changes nothing: it is the world as documented in ``world.py``.
+
+The fault scenarios each break one thing a real CRM sync breaks, and each has
+a guard that must catch it (see ``PITFALLS.md`` and ``tests/integration/test_fault_injection.py``).
+A table replaced by ``bytes`` is landed as that content: a corrupt file.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import pyarrow as pa
 
-DayTables = dict[str, pa.Table]
-Transform = Callable[[int, DayTables, np.random.Generator], DayTables]
+if TYPE_CHECKING:
+    from lead_scoring.simulator.generator import CrmSimulator
+
+DayTables = dict[str, "pa.Table | bytes"]
+Transform = Callable[[int, DayTables, np.random.Generator, "CrmSimulator"], DayTables]
+CORRUPT_BYTES = b"PAR1 this landing file was truncated by the sync tool"
 
 
-def _unchanged(day_index: int, tables: DayTables, rng: np.random.Generator) -> DayTables:
+def _unchanged(day_index, tables, rng, simulator):
     return tables
 
 
-SCENARIOS: dict[str, tuple[str, Transform]] = {
-    "clean": ("the documented world, no faults", _unchanged),
+def _replace_column(table: pa.Table, name: str, values) -> pa.Table:
+    index = table.column_names.index(name)
+    return table.set_column(index, table.schema.field(index), pa.array(values, table.schema.field(index).type))
+
+
+def _null_burst(day_index, tables, rng, simulator):
+    """The CRM stops filling industry and company size for 90% of new leads."""
+    leads = tables["leads"]
+    hit = rng.random(leads.num_rows) < 0.9
+    for name in ("industry", "company_size"):
+        leads = _replace_column(leads, name, [None if h else v for h, v in zip(hit, leads[name].to_pylist())])
+    return {**tables, "leads": leads}
+
+
+def _schema_change(day_index, tables, rng, simulator):
+    """Upstream renames lead_source to source_channel."""
+    leads = tables["leads"]
+    return {**tables, "leads": leads.rename_columns(["source_channel" if c == "lead_source" else c for c in leads.column_names])}
+
+
+def _duplicate_leads(day_index, tables, rng, simulator):
+    """The sync delivers 10% of the day's leads twice."""
+    leads = tables["leads"]
+    again = leads.take(np.flatnonzero(rng.random(leads.num_rows) < 0.1))
+    return {**tables, "leads": pa.concat_tables([leads, again])}
+
+
+def _future_events(day_index, tables, rng, simulator):
+    """A tracking bug stamps 5% of activities 400 days in the future."""
+    acts = tables["activities"]
+    shift = np.where(rng.random(acts.num_rows) < 0.05, 400, 0).astype("timedelta64[D]").astype("timedelta64[us]")
+    moved = acts["occurred_at"].to_numpy(zero_copy_only=False) + shift
+    return {**tables, "activities": _replace_column(acts, "occurred_at", moved)}
+
+
+def _consent_revoked(day_index, tables, rng, simulator):
+    """A fifth of the leads active today withdraw consent to processing."""
+    active = np.unique(tables["activities"]["lead_id"].to_numpy(zero_copy_only=False))
+    leaving = active[rng.random(len(active)) < 0.2]
+    at = np.datetime64(simulator.day_date(day_index), "us") + (rng.random(len(leaving)) * 86_400e6).astype("timedelta64[us]")
+    revoked = pa.table(
+        {"lead_id": leaving, "ml_processing_allowed": np.zeros(len(leaving), bool), "changed_at": at},
+        schema=tables["consents"].schema,
+    )
+    return {**tables, "consents": pa.concat_tables([tables["consents"], revoked])}
+
+
+def _orphan_activities(day_index, tables, rng, simulator):
+    """10% of activities point at leads the CRM never sent."""
+    acts = tables["activities"]
+    ids = acts["lead_id"].to_numpy(zero_copy_only=False).copy()
+    hit = rng.random(len(ids)) < 0.1
+    ids[hit] = [f"LX{n:08d}" for n in rng.integers(0, 10**8, int(hit.sum()))]
+    return {**tables, "activities": _replace_column(acts, "lead_id", ids)}
+
+
+def _corrupt_file(day_index, tables, rng, simulator):
+    """The day's activities file is truncated garbage."""
+    return {**tables, "activities": CORRUPT_BYTES}
+
+
+def _leaky_feature(day_index, tables, rng, simulator):
+    """Sales re-enter every lead that converts today with lead_source 'referral'.
+
+    The CRM keeps one current row per lead, so the value written after the
+    outcome shows up in every earlier snapshot of that lead: a feature filled
+    in after the outcome.
+    """
+    new_today = tables["leads"]["lead_id"]
+    converted = [lead for lead in tables["conversions"]["lead_id"].to_pylist() if lead not in set(new_today.to_pylist())]
+    if not converted:
+        return tables
+    rows = simulator.lead_rows(pa.array(converted, pa.string()))
+    rows = _replace_column(rows, "lead_source", ["referral"] * rows.num_rows)
+    return {**tables, "leads": pa.concat_tables([tables["leads"], rows])}
+
+
+SCENARIOS: dict[str, Transform] = {
+    "clean": _unchanged,
+    "null_burst": _null_burst,
+    "schema_change": _schema_change,
+    "duplicate_leads": _duplicate_leads,
+    "future_events": _future_events,
+    "consent_revoked": _consent_revoked,
+    "orphan_activities": _orphan_activities,
+    "corrupt_file": _corrupt_file,
+    "leaky_feature": _leaky_feature,
 }
 
 
@@ -46,7 +139,7 @@ class Scenario:
     def __str__(self) -> str:
         return f"{self.name}@{self.start_day}"
 
-    def apply(self, day_index: int, tables: DayTables, rng: np.random.Generator) -> DayTables:
+    def apply(self, day_index: int, tables: DayTables, rng: np.random.Generator, simulator: "CrmSimulator") -> DayTables:
         if day_index < self.start_day:
             return tables
-        return SCENARIOS[self.name][1](day_index, tables, rng)
+        return SCENARIOS[self.name](day_index, tables, rng, simulator)

@@ -39,3 +39,14 @@ def test_overlap_guard_fires_on_a_shared_lead_and_a_shared_row():
 def test_empty_history_is_a_clear_error():
     with pytest.raises(ValueError, match="label window"):
         dataset.plan_time_split(pd.Series([], dtype="datetime64[ns]"))
+
+
+def test_rows_repeating_training_features_leave_validation_and_test():
+    frame = _snapshots()
+    frame["split"] = dataset.assign_splits(frame, dataset.plan_time_split(frame["lead_created_date"]))
+    twin = frame[frame.split == "train"].iloc[0]["f"]
+    frame.loc[frame[frame.split == "test"].index[:3], "f"] = twin
+    kept, dropped = dataset.drop_repeated_rows(frame, ["f"])
+    assert dropped == {"train": 0, "validation": 0, "test": 3}
+    assert dataset.split_overlap(kept, ["f"])["feature_rows_in_several_splits"] == 0
+    assert dataset.split_overlap(frame, ["f"])["feature_rows_in_several_splits"] == 1

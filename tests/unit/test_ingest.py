@@ -7,7 +7,7 @@ import pytest
 
 from lead_scoring import ingest
 from lead_scoring.simulator.generator import simulate
-from lead_scoring.warehouse import Warehouse, WarehouseError
+from lead_scoring.warehouse import Replacement, Warehouse, WarehouseError
 
 START = date(2026, 5, 4)
 
@@ -27,8 +27,11 @@ def test_reloading_a_day_replaces_it_and_never_duplicates(landed):
     first = ingest.load_days(wh, landed / "landing", _days(4))
     ingest.load_days(wh, landed / "landing", _days(2))
     ingest.load_days(wh, landed / "landing", _days(4))
-    for table, rows in first.items():
-        assert wh.query(f"select count(*) as n from raw.{table}").n.iloc[0] == rows
+    for table, report in first.items():
+        assert report.landed == report.loaded > 0 or table == "campaigns"
+        assert wh.query(f"select count(*) as n from raw.{table}").n.iloc[0] == report.loaded
+    stats = wh.query("select sum(landed) as landed, sum(loaded) as loaded from quarantine.load_stats")
+    assert stats.landed.iloc[0] == stats.loaded.iloc[0] == sum(r.landed for r in first.values())
     assert wh.query("select count(distinct lead_id) = count(*) as ok from raw.leads").ok.iloc[0]
 
 
@@ -62,7 +65,8 @@ def test_ground_truth_lands_in_its_own_schema(landed):
 def test_a_failed_batch_rolls_back_the_whole_load(tmp_path):
     wh = Warehouse(tmp_path / "wh.duckdb")
     wh.replace_rows("ml.t", pa.table({"day": [1, 2], "x": [1.0, 2.0]}), "day", [1, 2])
-    batches = [([1], pa.table({"day": [1], "x": [10.0]})), ([2], pa.table({"day": [2], "x": ["bad"]}))]
+    batches = [Replacement("ml.t", "day", [1], pa.table({"day": [1], "x": [10.0]})),
+               Replacement("ml.t", "day", [2], pa.table({"day": [2], "x": ["bad"]}))]
     with pytest.raises(WarehouseError, match="nothing written"):
-        wh.replace_batches("ml.t", "day", batches)
+        wh.replace(batches)
     assert wh.query("select x from ml.t order by day").x.tolist() == [1.0, 2.0]

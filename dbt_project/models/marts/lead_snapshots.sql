@@ -15,20 +15,39 @@ eligible_snapshots as (
     {{ eligible_lead_dates('snapshot_spine') }}
 ),
 
-snapshot_features as (
-    {{ lead_features('eligible_snapshots') }}
-),
-
 scoring_date as (
     select scoring_date from {{ ref('int_scoring_date') }}
 ),
 
+-- A lead who has withdrawn consent by the scoring date is not trained on at
+-- all, not even on the snapshots from before the withdrawal.
+withdrawn_leads as (
+    select consent.lead_id
+    from {{ ref('int_lead_consent_history') }} as consent
+    cross join scoring_date
+    where consent.valid_from < {{ day_start('scoring_date.scoring_date') }}
+        and (consent.valid_to is null or consent.valid_to >= {{ day_start('scoring_date.scoring_date') }})
+        and not consent.ml_processing_allowed
+),
+
+consenting_snapshots as (
+    select eligible_snapshots.lead_id, eligible_snapshots.as_of_date
+    from eligible_snapshots
+    left join withdrawn_leads
+        on withdrawn_leads.lead_id = eligible_snapshots.lead_id
+    where withdrawn_leads.lead_id is null
+),
+
+snapshot_features as (
+    {{ lead_features('consenting_snapshots') }}
+),
+
 label_windows as (
     select
-        eligible_snapshots.lead_id,
-        eligible_snapshots.as_of_date,
-        {{ add_days('eligible_snapshots.as_of_date', label_window_days) }} as label_window_end
-    from eligible_snapshots
+        consenting_snapshots.lead_id,
+        consenting_snapshots.as_of_date,
+        {{ add_days('consenting_snapshots.as_of_date', label_window_days) }} as label_window_end
+    from consenting_snapshots
 ),
 
 labels as (

@@ -1,0 +1,194 @@
+"""Quality: the blocking checks that stand between the data and training, promotion and scoring.
+
+Each check calls a plain guard in ``lead_scoring.quality`` and reports what it
+found with the table, column and rows. ERROR-severity checks are blocking:
+when one fails, the assets after it in the run do not run. (Checks that run
+inside ingestion, on the landing files, are in ``defs/ingestion.py``.)
+"""
+
+import dagster as dg
+
+from lead_scoring.defs.scoring import lead_scores
+from lead_scoring.defs.training import training_set
+from lead_scoring.resources import WarehouseResource
+from lead_scoring.settings import Settings
+
+TRAINING_TABLE = "ml.training_set"
+SCORES_TABLE = "scoring.lead_scores"
+FEATURE_TABLES = {
+    dg.AssetKey(["marts", "lead_snapshots"]): "marts.lead_snapshots",
+    dg.AssetKey(["marts", "lead_features_current"]): "marts.lead_features_current",
+    training_set.key: TRAINING_TABLE,
+}
+NON_FEATURE_COLUMNS = {"lead_id", "as_of_date", "lead_created_date", "converted_within_30d", "label_is_mature", "label_window_end", "split"}
+
+
+def _sample(ids, n: int = 10) -> str:
+    return ", ".join(map(str, list(ids)[:n]))
+
+
+def _result(passed: bool, problem: str, **metadata) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        passed=passed, severity=dg.AssetCheckSeverity.ERROR, description=None if passed else problem, metadata=metadata
+    )
+
+
+def _columns(warehouse, table: str) -> list[str]:
+    schema, name = table.split(".")
+    return warehouse.query(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ? order by ordinal_position",
+        [schema, name],
+    ).column_name.tolist()
+
+
+def _allowed_columns(table: str) -> set[str]:
+    from lead_scoring.ml.features import feature_contract
+    from lead_scoring.ml.scoring import SCORE_COLUMNS
+
+    if table == SCORES_TABLE:
+        return set(SCORE_COLUMNS)
+    return NON_FEATURE_COLUMNS | {f.name for f in feature_contract(Settings.from_env().dbt_manifest_path)}
+
+
+def _no_pii_check(asset_key: dg.AssetKey, table: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=asset_key,
+        name="only_allowed_columns",
+        blocking=True,
+        description=f"{table} holds only allow-listed columns: no e-mail, phone, name or other identifier.",
+    )
+    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        from lead_scoring.quality import guards
+
+        found = guards.unexpected_columns(_columns(warehouse.get(), table), _allowed_columns(table))
+        bad = sorted(set(found["not_allowed"]) | set(found["pii"]))
+        return _result(
+            not bad,
+            f"{table} has columns outside its allow-list: {bad} (personal data: {found['pii']})",
+            columns_not_allowed=", ".join(bad) or "none",
+        )
+
+    return _check
+
+
+def _consent_check(asset_key: dg.AssetKey, table: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=asset_key,
+        name="no_withdrawn_consent",
+        blocking=True,
+        description=f"No lead in {table} has withdrawn consent (judged on raw.consents, independently of dbt).",
+    )
+    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        from lead_scoring.quality import guards
+
+        found = guards.withdrawn_consent(warehouse.get(), table)
+        return _result(
+            found.empty,
+            f"{len(found)} leads in {table} ({int(found.rows.sum()) if len(found) else 0} rows) have withdrawn "
+            f"consent in raw.consents, e.g. {_sample(found.lead_id)}",
+            leads=len(found),
+            sample_lead_ids=_sample(found.lead_id),
+        )
+
+    return _check
+
+
+@dg.asset_check(asset=training_set, blocking=True, description="No lead and no identical feature row appears in two splits.")
+def splits_are_disjoint(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    from lead_scoring.ml import dataset
+    from lead_scoring.ml.features import feature_contract
+
+    features = [f.name for f in feature_contract(Settings.from_env().dbt_manifest_path)]
+    frame = warehouse.get().query(f"select lead_id, split, {', '.join(features)} from {TRAINING_TABLE}")
+    found = dataset.split_overlap(frame, features)
+    leads, rows = found["leads_in_several_splits"], found["feature_rows_in_several_splits"]
+    return _result(
+        not leads and not rows,
+        f"{len(leads)} leads of {TRAINING_TABLE} are in more than one split (e.g. {_sample(leads)}), "
+        f"and {rows} identical feature rows are",
+        leads_in_several_splits=len(leads),
+        sample_lead_ids=_sample(leads),
+        identical_feature_rows_across_splits=found["feature_rows_in_several_splits"],
+    )
+
+
+@dg.asset_check(asset=training_set, blocking=True, description="Every label's 30-day window has closed before the latest data.")
+def labels_are_mature(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    from lead_scoring.quality import guards
+
+    wh = warehouse.get()
+    through = wh.query("select max(cast(occurred_at as date)) as d from raw.activities").d.iloc[0]
+    frame = wh.query(f"select lead_id, as_of_date from {TRAINING_TABLE}")
+    immature = guards.immature_labels(frame, 30, through)
+    return _result(
+        immature.empty,
+        f"{len(immature)} rows of {TRAINING_TABLE} have a label window ending after the data ({through}), "
+        f"e.g. leads {_sample(immature.lead_id)}",
+        immature_rows=len(immature),
+        data_through=str(through),
+    )
+
+
+class LeakageConfig(dg.Config):
+    allow_list: list[str] = []
+
+
+def _leakage(warehouse: WarehouseResource, allow_list: list[str]):
+    from lead_scoring.ml.features import feature_contract
+    from lead_scoring.quality import guards
+
+    features = [f.name for f in feature_contract(Settings.from_env().dbt_manifest_path)]
+    frame = warehouse.get().query(f"select * from {TRAINING_TABLE} where split = 'train'")
+    return guards.leakage_scan(frame, features, "converted_within_30d", set(allow_list))
+
+
+def _auc_table(report) -> dg.MetadataValue:
+    rows = "\n".join(f"| {name} | {auc:.3f} |" for name, auc in sorted(report.auc.items(), key=lambda i: -i[1]))
+    return dg.MetadataValue.md("| feature | univariate ROC AUC |\n|---|---|\n" + rows)
+
+
+@dg.asset_check(
+    asset=training_set,
+    blocking=True,
+    description="No feature predicts the label suspiciously well on its own (univariate ROC AUC above 0.90), "
+    "unless allow-listed: such a feature is usually filled in after the outcome.",
+)
+def no_label_leakage(config: LeakageConfig, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    report = _leakage(warehouse, config.allow_list)
+    top = {name: round(report.auc[name], 3) for name in report.blocked}
+    return _result(
+        not report.blocked,
+        f"features of {TRAINING_TABLE} whose univariate ROC AUC exceeds 0.90 (likely filled in after the outcome): {top}",
+        blocked=", ".join(report.blocked) or "none",
+        allow_listed=", ".join(report.allowed) or "none",
+        univariate_auc=_auc_table(report),
+    )
+
+
+@dg.asset_check(
+    asset=training_set,
+    description="Warns when a feature's univariate ROC AUC exceeds 0.80: worth a look before it is trusted.",
+)
+def label_leakage_warnings(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    report = _leakage(warehouse, [])
+    warned = {name: round(report.auc[name], 3) for name in report.warned}
+    return dg.AssetCheckResult(
+        passed=not warned,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=f"features with univariate ROC AUC between 0.80 and 0.90: {warned}" if warned else None,
+        metadata={"warned": ", ".join(warned) or "none"},
+    )
+
+
+checks = [
+    splits_are_disjoint,
+    labels_are_mature,
+    no_label_leakage,
+    label_leakage_warnings,
+    _consent_check(training_set.key, TRAINING_TABLE),
+    _consent_check(lead_scores.key, SCORES_TABLE),
+    _no_pii_check(lead_scores.key, SCORES_TABLE),
+    *[_no_pii_check(key, table) for key, table in FEATURE_TABLES.items()],
+]
+
+defs = dg.Definitions(asset_checks=checks)

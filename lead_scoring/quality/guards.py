@@ -1,0 +1,105 @@
+"""Guards on the tables that feed training and scoring, each a plain function.
+
+Each returns what it found (empty = pass), so a Dagster check, a test or a
+notebook can call it and decide what to do. None of them trusts the dbt
+logic it guards: consent and maturity are re-derived from the raw tables.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+from lead_scoring.warehouse import Warehouse
+
+PII_PATTERN = re.compile(r"(e_?mail|phone|mobile|full_?name|first_?name|last_?name|address|company|ip_address)", re.I)
+LEAKAGE_WARN_AUC = 0.80
+LEAKAGE_BLOCK_AUC = 0.90
+
+
+def unexpected_columns(columns: list[str], allowed: set[str]) -> dict[str, list[str]]:
+    """Columns outside the allow-list, and which of them look like personal data."""
+    extra = [c for c in columns if c not in allowed]
+    return {"not_allowed": extra, "pii": [c for c in columns if PII_PATTERN.search(c)]}
+
+
+_LATEST_CONSENT = """
+    with latest as (
+        select lead_id, ml_processing_allowed,
+               row_number() over (partition by lead_id order by changed_at desc, _loaded_at desc) as rn
+        from raw.consents
+    )
+    select lead_id from latest where rn = 1 and not ml_processing_allowed
+"""
+
+
+def withdrawn_consent(warehouse: Warehouse, table: str) -> pd.DataFrame:
+    """Leads of ``table`` (with their row counts) whose latest consent change in ``raw.consents`` withdraws it."""
+    return warehouse.query(
+        f"""
+        select t.lead_id, count(*) as rows
+        from {table} as t join ({_LATEST_CONSENT}) as withdrawn using (lead_id)
+        group by t.lead_id order by t.lead_id
+        """
+    )
+
+
+def withdrawn_consent_ids(warehouse: Warehouse, lead_ids: pd.Series) -> set[str]:
+    """Which of ``lead_ids`` have withdrawn consent by now."""
+    return set(warehouse.query(_LATEST_CONSENT).lead_id) & set(lead_ids)
+
+
+def immature_labels(frame: pd.DataFrame, label_window_days: int, data_through: pd.Timestamp) -> pd.DataFrame:
+    """Rows whose label window had not closed by the end of the observed data."""
+    window_end = pd.to_datetime(frame["as_of_date"]) + pd.Timedelta(days=label_window_days)
+    return frame.loc[window_end > data_through + pd.Timedelta(days=1), ["lead_id", "as_of_date"]]
+
+
+@dataclass
+class LeakageReport:
+    auc: dict[str, float]
+    blocked: list[str] = field(default_factory=list)
+    warned: list[str] = field(default_factory=list)
+    allowed: list[str] = field(default_factory=list)
+
+
+def univariate_auc(values: pd.Series, label: np.ndarray) -> float:
+    """How well one feature alone ranks the outcome, direction-free (0.5 = no signal, 1 = perfect).
+
+    Categories are replaced by their conversion rate, so a category that exists
+    only for converted leads scores as high as a leaking number.
+    """
+    if values.dtype == object or isinstance(values.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(values):
+        filled = values.astype(object).where(values.notna(), "__missing__")
+        values = filled.map(pd.Series(label, index=filled.index).groupby(filled).mean())
+    numeric = pd.to_numeric(values, errors="coerce").astype(float)
+    numeric = numeric.fillna(numeric.min() - 1 if numeric.notna().any() else 0.0)
+    if numeric.nunique() < 2 or len(np.unique(label)) < 2:
+        return 0.5
+    auc = roc_auc_score(label, numeric)
+    return float(max(auc, 1 - auc))
+
+
+def leakage_scan(frame: pd.DataFrame, features: list[str], label: str, allow_list: set[str]) -> LeakageReport:
+    report = LeakageReport(auc={name: univariate_auc(frame[name], frame[label].to_numpy()) for name in features})
+    for name, auc in sorted(report.auc.items(), key=lambda item: -item[1]):
+        if auc > LEAKAGE_BLOCK_AUC:
+            (report.allowed if name in allow_list else report.blocked).append(name)
+        elif auc > LEAKAGE_WARN_AUC:
+            report.warned.append(name)
+    return report
+
+
+def null_burst(current: pd.DataFrame, reference_null_rates: dict[str, float], was_below: float = 0.10, now_above: float = 0.50) -> dict[str, tuple[float, float]]:
+    """Features that were rarely null in the training reference and are mostly null now."""
+    burst = {}
+    for name, before in reference_null_rates.items():
+        if name in current and len(current):
+            now = float(current[name].isna().mean())
+            if before < was_below and now > now_above:
+                burst[name] = (before, now)
+    return burst

@@ -1,0 +1,102 @@
+"""Source contracts stop a broken file with a named error; bad rows go to quarantine, good rows go on."""
+
+from datetime import date, timedelta
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from lead_scoring import ingest
+from lead_scoring.quality import contracts
+from lead_scoring.simulator import landing
+from lead_scoring.simulator.generator import simulate
+from lead_scoring.warehouse import Warehouse
+
+START = date(2026, 4, 6)
+DAYS = [START + timedelta(days=i) for i in range(3)]
+
+
+@pytest.fixture()
+def landed(tmp_path):
+    simulate(tmp_path / "landing", tmp_path / "truth", START, 3, 150, seed=9)
+    wh = Warehouse(tmp_path / "wh.duckdb")
+    ingest.load_days(wh, tmp_path / "landing", DAYS[:2])
+    return tmp_path, wh
+
+
+def _rewrite(folder, table, day, change):
+    path = landing.day_file(folder / "landing", table, day)
+    pq.write_table(change(pq.read_table(path)), path)
+    return path
+
+
+def _count(wh, table):
+    return wh.query(f"select count(*) as n from {table}").n.iloc[0]
+
+
+def test_a_clean_day_loads_without_quarantine(landed):
+    folder, wh = landed
+    reports = ingest.load_days(wh, folder / "landing", DAYS[2:])
+    assert all(r.quarantined == 0 and r.landed == r.loaded for r in reports.values())
+
+
+def test_renamed_column_names_table_file_and_column_and_loads_nothing(landed):
+    folder, wh = landed
+    before = _count(wh, "raw.leads")
+    path = _rewrite(folder, "leads", DAYS[2], lambda t: t.rename_columns(["source_channel" if c == "lead_source" else c for c in t.column_names]))
+    with pytest.raises(contracts.ContractViolation) as error:
+        ingest.load_days(wh, folder / "landing", DAYS[2:])
+    message = str(error.value)
+    assert "raw.leads" in message and str(path) in message and "'lead_source' is missing (renamed to 'source_channel'?)" in message
+    assert _count(wh, "raw.leads") == before
+
+
+def test_retyped_column_is_named(landed):
+    folder, wh = landed
+    _rewrite(folder, "conversions", DAYS[2], lambda t: t.set_column(2, "deal_amount", pc.cast(t["deal_amount"], pa.string())))
+    with pytest.raises(contracts.ContractViolation, match="'deal_amount' has type string, expected double"):
+        ingest.load_days(wh, folder / "landing", DAYS[2:])
+
+
+def test_corrupt_file_names_the_file_and_keeps_earlier_days(landed):
+    folder, wh = landed
+    before = _count(wh, "raw.activities")
+    path = landing.day_file(folder / "landing", "activities", DAYS[2])
+    path.write_bytes(b"this is not parquet")
+    with pytest.raises(contracts.ContractViolation, match=f"{path} cannot be read as Parquet"):
+        ingest.load_days(wh, folder / "landing", DAYS[2:])
+    assert _count(wh, "raw.activities") == before
+
+
+def test_orphan_rows_and_negative_amounts_are_quarantined_with_their_reason(landed):
+    folder, wh = landed
+    def orphan(t):
+        ids = t["lead_id"].to_pylist()
+        ids[0] = "L-NOBODY"
+        return t.set_column(1, "lead_id", pa.array(ids))
+    _rewrite(folder, "activities", DAYS[2], orphan)
+    _rewrite(folder, "conversions", DAYS[2], lambda t: t.set_column(2, "deal_amount", pa.array([-5.0] * t.num_rows, pa.float64())))
+    reports = ingest.load_days(wh, folder / "landing", DAYS[2:])
+    assert reports["activities"].reasons == {"unknown lead_id": 1}
+    assert reports["activities"].landed == reports["activities"].loaded + 1
+    q = wh.query("select lead_id, _reason, _landed_date from quarantine.activities")
+    assert q.lead_id.tolist() == ["L-NOBODY"] and q._reason.tolist() == ["unknown lead_id"]
+    assert str(q._landed_date.iloc[0])[:10] == DAYS[2].isoformat()
+    conversions = reports["conversions"]
+    assert conversions.landed > 0 and conversions.loaded == 0 and conversions.quarantined == conversions.landed
+    assert set(wh.query("select _reason from quarantine.conversions where _landed_date = ?", [DAYS[2]])._reason) <= {"negative deal_amount"}
+
+
+def test_text_timestamps_are_parsed_and_unparseable_ones_quarantined(landed):
+    folder, wh = landed
+    def as_text(t):
+        text = pc.strftime(t["occurred_at"], format="%Y-%m-%dT%H:%M:%S").to_pylist()
+        text[1] = "yesterday-ish"
+        return t.set_column(2, "occurred_at", pa.array(text))
+    _rewrite(folder, "activities", DAYS[2], as_text)
+    report = ingest.load_days(wh, folder / "landing", DAYS[2:])["activities"]
+    assert report.reasons == {"unparseable occurred_at": 1}
+    assert wh.query("select occurred_at from quarantine.activities").occurred_at.tolist() == ["yesterday-ish"]
+    loaded = wh.query("select count(*) as n from raw.activities where _landed_date = ? and occurred_at is not null", [DAYS[2]]).n.iloc[0]
+    assert loaded == report.loaded == report.landed - 1
