@@ -20,6 +20,15 @@ def _positive(text: str) -> int:
     return value
 
 
+def _iso_date(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-21") from None
+
+
 def _scenario(text: str):
     from lead_scoring.simulator.scenarios import Scenario
 
@@ -39,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7, help="simulator and training seed (default 7)")
     demo.add_argument("--scenario", type=_scenario, action="append", default=[], metavar="NAME@DAY",
                       help="change the simulated world from DAY on (repeatable); default: clean")
+    demo.add_argument("--end-date", type=_iso_date, default=None, metavar="YYYY-MM-DD",
+                      help="last simulated day (default: yesterday)")
     demo.add_argument("--reset", action="store_true", help="wipe an existing home first")
 
     status = commands.add_parser("status", help="where everything is and what state it is in")
@@ -55,7 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             from lead_scoring import demo
 
-            report = demo.run_demo(settings, args.days, args.leads_per_day, args.seed, tuple(args.scenario), args.reset)
+            report = demo.run_demo(
+                settings, args.days, args.leads_per_day, args.seed, tuple(args.scenario), args.reset, args.end_date
+            )
             print(demo.render_summary(report, settings))
         elif args.command == "status":
             from lead_scoring import status

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
+from typing import Iterator
 
 import dagster as dg
 from lead_scoring.warehouse import Warehouse
@@ -15,6 +18,19 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def get(self) -> Warehouse:
         return Warehouse(Path(self.path))
+
+    @contextlib.contextmanager
+    def exported_for_dbt(self) -> Iterator[None]:
+        """dbt's profile reads the warehouse from the environment: point it at this resource's."""
+        previous = os.environ.get("LEAD_SCORING_WAREHOUSE_PATH")
+        os.environ["LEAD_SCORING_WAREHOUSE_PATH"] = self.path
+        try:
+            yield
+        finally:
+            if previous is None:
+                os.environ.pop("LEAD_SCORING_WAREHOUSE_PATH", None)
+            else:
+                os.environ["LEAD_SCORING_WAREHOUSE_PATH"] = previous
 
 
 class LandingResource(dg.ConfigurableResource):

@@ -1,6 +1,7 @@
 """Shared fixtures. The end-to-end demo runs once per session, in a temporary home, as a user would run it."""
 
 import json
+from datetime import date, timedelta
 import os
 import subprocess
 import sys
@@ -11,7 +12,8 @@ import pytest
 from lead_scoring.settings import Settings
 
 BIN = Path(sys.executable).parent
-SMALL_DEMO = ["--days", "65", "--leads-per-day", "60", "--seed", "7"]
+# Ends ten days ago, so that fault-injection tests can land later days into valid partitions.
+SMALL_DEMO = ["--days", "65", "--leads-per-day", "60", "--seed", "7", "--end-date", str(date.today() - timedelta(days=10))]
 
 
 def home_env(home: Path) -> dict[str, str]:

@@ -14,6 +14,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from lead_scoring.defs.partitions import scoring_as_of
+from lead_scoring.resources import WarehouseResource
 from lead_scoring.settings import DBT_PROJECT_DIR, Settings
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, target=Settings.from_env().dbt_target)
@@ -46,15 +47,16 @@ def _failed_error_checks(events: list) -> list:
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=FeatureTranslator())
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """`dbt build`; a model whose error-severity test fails is not reported as materialised.
 
     dbt tests surface as asset checks, but a failed check alone does not stop the
     Python assets downstream in the same run. Withholding the model's output does:
     training and scoring are skipped, and the step fails naming the tests.
     """
-    invocation = dbt.cli(["build", *dbt_vars(context)], context=context, raise_on_error=False)
-    events = list(invocation.stream())
+    with warehouse.exported_for_dbt():
+        invocation = dbt.cli(["build", *dbt_vars(context)], context=context, raise_on_error=False)
+        events = list(invocation.stream())
     failed = _failed_error_checks(events)
     blocked = {e.asset_key for e in failed}
     for event in events:

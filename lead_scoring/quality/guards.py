@@ -16,7 +16,12 @@ from sklearn.metrics import roc_auc_score
 
 from lead_scoring.warehouse import Warehouse
 
-PII_PATTERN = re.compile(r"(e_?mail|phone|mobile|full_?name|first_?name|last_?name|address|company|ip_address)", re.I)
+# Column names that hold personal data. Whole names only: `email_open_30d` is a count, `email` is not.
+PII_PATTERN = re.compile(
+    r"^(e_?mail(_address)?|phone(_number)?|mobile|(full_|first_|last_|contact_)?name|(street_)?address|"
+    r"company(_name)?|ip(_address)?|date_of_birth)$",
+    re.I,
+)
 LEAKAGE_WARN_AUC = 0.80
 LEAKAGE_BLOCK_AUC = 0.90
 
