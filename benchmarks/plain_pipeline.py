@@ -30,6 +30,9 @@ def main() -> None:
 
     from lead_scoring import ingest, steps
     from lead_scoring.ml import registry
+    from lead_scoring.quality import validation
+    from lead_scoring.quality.gx_project import GxProject
+    from lead_scoring.simulator.schema import RAW_TABLES
     from lead_scoring.settings import DBT_PROJECT_DIR, Settings
     from lead_scoring.simulator.generator import simulate
     from lead_scoring.warehouse import Warehouse
@@ -54,15 +57,27 @@ def main() -> None:
     days = [start + timedelta(days=i) for i in range(args.days)]
     warehouse = Warehouse(settings.warehouse_path)
     stage("simulate", simulate, settings.landing_dir, settings.ground_truth_dir, start, args.days, args.leads_per_day, args.seed)
-    stage("ingest", lambda: (ingest.load_days(warehouse, settings.landing_dir, days),
+    stage("ingest", lambda: (checked_load(days[:-1]),
                              ingest.load_ground_truth(warehouse, settings.ground_truth_dir, days)))
     client = registry.connect(settings.mlflow_tracking_uri, settings.mlflow_artifacts)
-    stage("retrain", lambda: (dbt_build(), steps.build_training_set(warehouse, settings),
+    project = GxProject(settings.home / "great_expectations")
+
+    def checked_load(load_days):  # the same gates as the Dagster ingestion: suites first, then the load
+        outcomes = validation.validate_load(project, warehouse, settings.landing_dir, list(RAW_TABLES), load_days)
+        assert all(o.success for o in outcomes.values()), outcomes
+        ingest.load_days(warehouse, settings.landing_dir, load_days)
+
+    def checked_features():
+        features = steps.feature_list(settings)
+        frame = warehouse.query("select * from marts.lead_features_current")
+        assert all(o.success for _, o in validation.validate_features(project, warehouse, frame, features))
+    stage("retrain", lambda: (dbt_build(), checked_features(), steps.build_training_set(warehouse, settings),
                               steps.train_candidate(warehouse, client, settings, args.seed, "manual", {}),
                               steps.promote_challenger(warehouse, client, settings)))
     as_of = (end + timedelta(days=1)).isoformat()
-    stage("daily_scoring", lambda: (ingest.load_days(warehouse, settings.landing_dir, [end]),
+    stage("daily_scoring", lambda: (checked_load([end]),
                                     dbt_build("--select", "+lead_features_current", "--vars", json.dumps({"as_of_date": as_of})),
+                                    checked_features(),
                                     steps.score_day(warehouse, client, settings, end + timedelta(days=1))))
     print(json.dumps(timings))
 

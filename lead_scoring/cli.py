@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="machine-readable output")
 
     commands.add_parser("prepare", help="parse the dbt project into the manifest the code location reads")
+    commands.add_parser("quality-sync", help="write the Great Expectations suites and checkpoints (expectations/) from code")
     return parser
 
 
@@ -79,6 +80,14 @@ def main(argv: list[str] | None = None) -> int:
             from lead_scoring import demo
 
             print(f"dbt manifest written to {demo.prepare_manifest(settings)}")
+        elif args.command == "quality-sync":
+            from lead_scoring.ml.features import feature_contract
+            from lead_scoring.quality.gx_project import GX_PROJECT_DIR, GxProject
+            from lead_scoring.quality.suites import all_suites
+
+            suites = all_suites(feature_contract(settings.dbt_manifest_path))
+            GxProject(settings.home / "great_expectations").sync(suites)
+            print(f"{len(suites)} suites synced to {GX_PROJECT_DIR}")
     except LeadScoringError as error:  # one clear line, not a traceback
         print(f"lead-scoring {args.command}: error: {error}", file=sys.stderr)
         return 2

@@ -13,7 +13,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from lead_scoring.defs import features, ingestion, quality, scoring, training
-from lead_scoring.resources import LandingResource, MlflowResource, WarehouseResource
+from lead_scoring.resources import GreatExpectationsResource, LandingResource, MlflowResource, WarehouseResource
 from lead_scoring.settings import Settings
 
 
@@ -26,6 +26,7 @@ def build_resources(settings: Settings) -> dict:
         "mlflow": MlflowResource(
             tracking_uri=settings.mlflow_tracking_uri, artifacts_dir=str(settings.mlflow_artifacts)
         ),
+        "great_expectations": GreatExpectationsResource(runtime_home=str(settings.home / "great_expectations")),
         "dbt": DbtCliResource(
             project_dir=features.dbt_project,
             target=settings.dbt_target,

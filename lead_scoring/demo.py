@@ -29,6 +29,9 @@ class DemoError(LeadScoringError):
     pass
 
 
+MIN_DAYS = 60
+
+
 def dbt_executable() -> str:
     return str(Path(sys.executable).parent / "dbt")
 
@@ -54,9 +57,18 @@ def reset_home(settings: Settings) -> None:
         path.unlink(missing_ok=True)
 
 
+class BlockedRun(DemoError):
+    """A run stopped by a blocking check: the guard did its job."""
+
+    def __init__(self, job_name: str, run_id: str, checks: dict[str, str], log_path: Path):
+        self.checks = checks
+        details = "; ".join(f"{name}: {text}" for name, text in checks.items())
+        super().__init__(f"run {run_id[:8]} of job {job_name!r} was stopped by failing checks: {details} (log: {log_path})")
+
+
 def _run(job_name: str, settings: Settings, out: Callable[[str], None], **kwargs) -> float:
     """Run a job in this process, recorded in the persistent instance; its logs go to the home's logs/."""
-    from dagster import BetaWarning, DagsterInstance
+    from dagster import BetaWarning, DagsterEventType, DagsterInstance
 
     warnings.filterwarnings("ignore", category=BetaWarning)  # backfill_policy is beta; users need not see it
     from lead_scoring.definitions import build_definitions
@@ -69,6 +81,13 @@ def _run(job_name: str, settings: Settings, out: Callable[[str], None], **kwargs
         result = job.execute_in_process(instance=DagsterInstance.get(), raise_on_error=False, **kwargs)
     elapsed = time.perf_counter() - started
     if not result.success:
+        failed_checks = {
+            f"{e.event_specific_data.asset_key.to_user_string()}:{e.event_specific_data.check_name}": e.event_specific_data.description or ""
+            for e in result.all_events
+            if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION and not e.event_specific_data.passed
+        }
+        if failed_checks:
+            raise BlockedRun(job_name, result.run_id, failed_checks, log_path)
         failures = [e.message for e in result.all_events if e.is_failure]
         raise DemoError(
             f"Dagster run {result.run_id} of job {job_name!r} failed: {failures[-1] if failures else ''} "
@@ -76,6 +95,12 @@ def _run(job_name: str, settings: Settings, out: Callable[[str], None], **kwargs
         )
     out(f"  {job_name}: run {result.run_id[:8]} succeeded in {elapsed:.1f} s")
     return elapsed
+
+
+def _clean_days(days: int, scenarios: tuple[Scenario, ...]) -> int:
+    """Days ingested in the first backfill: up to the first fault, but at least a trainable history."""
+    first_fault = min((s.start_day for s in scenarios if s.name != "clean"), default=days - 1)
+    return min(max(first_fault, MIN_DAYS), days - 1)
 
 
 def run_demo(
@@ -88,8 +113,15 @@ def run_demo(
     end_date: date | None = None,
     out: Callable[[str], None] = print,
 ) -> dict:
-    if days < 60:
-        raise DemoError(f"--days {days}: the history must span at least 60 days (30-day labels need time to mature)")
+    """Simulate, ingest the history, retrain, then score each remaining day through the daily job.
+
+    Without fault scenarios the daily job runs once, for the last day. With them,
+    the history up to the first fault is ingested and trained on, and each later
+    day runs through the daily job until a guard stops one: that is reported, not
+    raised, since showing the guard is what the scenario asked for.
+    """
+    if days < MIN_DAYS + 1:
+        raise DemoError(f"--days {days}: the history must span at least {MIN_DAYS + 1} days (30-day labels need time to mature)")
     if settings.warehouse_path.exists() and not reset:
         raise DemoError(f"{settings.home} already holds a demo: pass --reset to start over")
     reset_home(settings)
@@ -101,30 +133,40 @@ def run_demo(
     timings: dict[str, float] = {}
     end = end_date or date.today() - timedelta(days=1)
     start = end - timedelta(days=days - 1)
-    out(f"[1/4] simulating {days} days of CRM data ({start} .. {end}, ~{leads_per_day} leads/day, seed {seed})")
+    out(f"[1/4] simulating {days} days of CRM data ({start} .. {end}, ~{leads_per_day} leads/day, seed {seed}"
+        + (f", scenarios {', '.join(map(str, scenarios))})" if scenarios else ")"))
     started = time.perf_counter()
     counts = simulate(settings.landing_dir, settings.ground_truth_dir, start, days, leads_per_day, seed, scenarios)
     timings["simulate"] = time.perf_counter() - started
     out(f"  {counts['leads']} leads, {counts['activities']} activities, {counts['conversions']} conversions "
         f"in {timings['simulate']:.1f} s")
 
-    out("[2/4] ingesting every landing day into the warehouse (one backfill run)")
-    timings["ingest"] = _run(
-        "ingestion", settings, out, tags={"dagster/asset_partition_range_start": start.isoformat(),
-                                "dagster/asset_partition_range_end": end.isoformat()}
-    )
-    out("[3/4] building dbt features, training, tracking in MLflow, promoting (job `retrain`)")
-    timings["retrain"] = _run("retrain", settings, out)
-    out(f"[4/4] scoring today's open leads (job `daily_scoring`, partition {end})")
-    timings["daily_scoring"] = _run("daily_scoring", settings, out, partition_key=end.isoformat())
+    history_end = start + timedelta(days=_clean_days(days, scenarios) - 1)
+    blocked = None
+    try:
+        out(f"[2/4] ingesting landing days {start} .. {history_end} into the warehouse (one backfill run)")
+        timings["ingest"] = _run("ingestion", settings, out, tags={"dagster/asset_partition_range_start": start.isoformat(),
+                                                                   "dagster/asset_partition_range_end": history_end.isoformat()})
+        out("[3/4] building dbt features, training, tracking in MLflow, promoting (job `retrain`)")
+        timings["retrain"] = _run("retrain", settings, out)
+        daily = [history_end + timedelta(days=i) for i in range(1, (end - history_end).days + 1)]
+        out(f"[4/4] ingesting and scoring {', '.join(map(str, daily))} (job `daily_scoring`)")
+        timings["daily_scoring"] = sum(_run("daily_scoring", settings, out, partition_key=d.isoformat()) for d in daily)
+    except BlockedRun as stop:
+        if not any(s.name != "clean" for s in scenarios):
+            raise
+        out(f"  stopped as designed: {stop}")
+        blocked = stop.checks
 
     from lead_scoring import status
     from lead_scoring.warehouse import Warehouse
 
     report = status.collect(settings)
     report["generated"] = counts
-    report["snapshot_rows"] = int(Warehouse(settings.warehouse_path).query("select count(*) as n from marts.lead_snapshots").n.iloc[0])
+    wh = Warehouse(settings.warehouse_path)
+    report["snapshot_rows"] = int(wh.query("select count(*) as n from marts.lead_snapshots").n.iloc[0]) if wh.table_exists("marts.lead_snapshots") else 0
     report["timings_seconds"] = {k: round(v, 2) for k, v in timings.items()}
+    report["blocked_by"] = blocked
     (settings.home / "demo_summary.json").write_text(json.dumps(report, indent=2, default=str))
     return report
 
@@ -133,13 +175,14 @@ def render_summary(report: dict, settings: Settings) -> str:
     champion = report["champion"] or {}
     auc = champion.get("metrics", {}).get("roc_auc")
     gen = report["generated"]
+    headline = "Demo complete." if not report.get("blocked_by") else "Demo stopped by the guards (see above); state kept:"
     lines = [
         "",
-        "Demo complete.",
+        headline,
         f"  generated       {gen['leads']} leads, {gen['activities']} activities, {gen['conversions']} conversions",
         f"  snapshot rows   {report['snapshot_rows']} (marts.lead_snapshots)",
         f"  ROC AUC         model {auc:.3f} | rules baseline {report['baseline_roc_auc']:.3f} | "
-        f"Bayes limit {report['bayes_roc_auc']:.3f}" if auc is not None else "  no champion: the model did not beat the baseline",
+        f"Bayes limit {report['bayes_roc_auc']:.3f}" if auc is not None else "  no champion yet",
         f"  champion        {report['registered_model']} version {champion.get('version', '-')}",
         f"  leads scored    {report['scored_leads']} as of {report['last_scored_date']} ({report['scores_table']})",
         "",

@@ -54,21 +54,39 @@ def with_load_columns(data: pa.Table, day: date) -> pa.Table:
     return data.append_column("_loaded_at", pa.array([loaded_at] * data.num_rows, pa.timestamp("us")))
 
 
-def _known_leads(warehouse: Warehouse) -> pa.Array | None:
+def known_leads(warehouse: Warehouse) -> pa.Array:
+    """Every lead id already in ``raw.leads``: other tables' rows must point at one of them."""
     if not warehouse.table_exists(f"{RAW_SCHEMA}.leads"):
         return pa.array([], pa.string())
     with warehouse.connect(read_only=True) as con:
         return con.sql(f"select distinct lead_id from {RAW_SCHEMA}.leads").to_arrow_table().column(0).combine_chunks()
 
 
-def _replacements(folder: Path, table: str, days: list[date], known_leads, report: LoadReport) -> Iterator[Replacement]:
+def prepared_days(folder: Path, table: str, days: list[date], known: pa.Array | None) -> Iterator[tuple[date, quarantine.RowSplit]]:
+    """Each landing day of ``table``, read, held to its contract and split into valid and quarantined rows."""
     contract = RAW_TABLES[table]
     for day in days:
         path = require_landed(folder, table, day)
         original = contracts.read_landed_file(path, table)
         contracts.check_contract(original, contract, table, path)
         conformed, unparseable = contracts.conform(original, contract)
-        rows = quarantine.split_rows(table, original.select(contract.names), conformed, unparseable, known_leads)
+        yield day, quarantine.split_rows(table, original.select(contract.names), conformed, unparseable, known)
+
+
+def valid_row_chunks(folder: Path, table: str, days: list[date], known: pa.Array | None, chunk_rows: int = 2_000_000) -> Iterator[pa.Table]:
+    """The rows that would be loaded, a few days at a time (at most about ``chunk_rows`` rows each)."""
+    pending: list[pa.Table] = []
+    for day, rows in prepared_days(folder, table, days, known):
+        pending.append(rows.valid.append_column("_landed_date", pa.array([day] * rows.valid.num_rows, pa.date32())))
+        if sum(t.num_rows for t in pending) >= chunk_rows:
+            yield pa.concat_tables(pending)
+            pending = []
+    if pending:
+        yield pa.concat_tables(pending)
+
+
+def _replacements(folder: Path, table: str, days: list[date], known, report: LoadReport) -> Iterator[Replacement]:
+    for day, rows in prepared_days(folder, table, days, known):
         report.landed += rows.landed
         report.loaded += rows.valid.num_rows
         report.quarantined += rows.quarantined.num_rows
@@ -91,7 +109,7 @@ def _replacements(folder: Path, table: str, days: list[date], known_leads, repor
 def load_table_days(warehouse: Warehouse, folder: Path, table: str, days: list[date]) -> LoadReport:
     """Load the given landing days of one raw table in one transaction."""
     report = LoadReport(reasons={})
-    known = _known_leads(warehouse) if table in quarantine.REFERENCES_LEAD else None
+    known = known_leads(warehouse) if table in quarantine.REFERENCES_LEAD else None
     warehouse.replace(_replacements(Path(folder), table, days, known, report))
     return report
 

@@ -54,3 +54,14 @@ class MlflowResource(dg.ConfigurableResource):
 
     def ui_url(self) -> str:
         return self.tracking_uri if self.tracking_uri.startswith("http") else "http://127.0.0.1:5000"
+
+
+class GreatExpectationsResource(dg.ConfigurableResource):
+    """The Great Expectations project (``expectations/``); results and Data Docs go to ``runtime_home``."""
+
+    runtime_home: str
+
+    def project(self):
+        from lead_scoring.quality.gx_project import GxProject  # GX takes ~2.5 s to import: at run time only
+
+        return GxProject(Path(self.runtime_home))

@@ -18,7 +18,7 @@ from lead_scoring.ml import dataset, features, promotion, registry, scoring, tra
 from lead_scoring.ml.metrics import classification_metrics
 from lead_scoring.ml.model import feature_frame
 from lead_scoring.ml.tracking import LoggedModel, log_training_run
-from lead_scoring.quality import guards
+from lead_scoring.quality import guards, validation
 from lead_scoring.settings import REGISTERED_MODEL, Settings
 from lead_scoring.simulator import landing
 from lead_scoring.warehouse import Replacement, Warehouse
@@ -45,8 +45,10 @@ def build_training_set(warehouse: Warehouse, settings: Settings) -> tuple[pd.Dat
     snapshots = warehouse.query("select * from marts.lead_snapshots where label_is_mature")
     plan = dataset.plan_time_split(snapshots["lead_created_date"])
     snapshots["split"] = dataset.assign_splits(snapshots, plan)
-    kept, dropped = dataset.drop_repeated_rows(snapshots, [f.name for f in feature_list(settings)])
+    features = feature_list(settings)
+    kept, dropped = dataset.drop_repeated_rows(snapshots, [f.name for f in features])
     warehouse.overwrite(TRAINING_TABLE, kept)
+    validation.write_reference(warehouse, kept[kept["split"] == "train"], features)
     return kept, plan, dropped
 
 

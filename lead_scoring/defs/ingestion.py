@@ -6,9 +6,10 @@ from datetime import date
 import dagster as dg
 
 from lead_scoring import ingest
-from lead_scoring.quality import quarantine
+from lead_scoring.quality import quarantine, validation
+from lead_scoring.defs.check_results import blocking_result, gx_result
 from lead_scoring.defs.partitions import DAILY, WAREHOUSE_WRITER_TAG
-from lead_scoring.resources import LandingResource, WarehouseResource
+from lead_scoring.resources import GreatExpectationsResource, LandingResource, WarehouseResource
 from lead_scoring.simulator.schema import GROUND_TRUTH_TABLE, RAW_TABLES
 
 RAW_DESCRIPTIONS = {
@@ -33,6 +34,7 @@ RAW_SPECS = [
 
 QUARANTINE_CHECK = "quarantined_share_within_limit"
 CONTRACT_CHECK = "source_contract"
+GX_CHECK = "great_expectations"
 
 
 def _days(context: dg.AssetExecutionContext) -> list[date]:
@@ -57,6 +59,17 @@ class IngestionConfig(dg.Config):
     ]
     + [
         dg.AssetCheckSpec(
+            GX_CHECK,
+            asset=spec.key,
+            blocking=True,
+            description="The source's Great Expectations suite on the rows about to be loaded: keys present and "
+            "unique, accepted values, timestamps not in the future nor before the company existed, row count within "
+            "the trailing band, no null burst. A failure loads nothing.",
+        )
+        for spec in RAW_SPECS
+    ]
+    + [
+        dg.AssetCheckSpec(
             QUARANTINE_CHECK,
             asset=spec.key,
             blocking=True,
@@ -70,41 +83,44 @@ class IngestionConfig(dg.Config):
     can_subset=True,
 )
 def raw_tables(
-    context: dg.AssetExecutionContext, config: IngestionConfig, warehouse: WarehouseResource, landing: LandingResource
+    context: dg.AssetExecutionContext,
+    config: IngestionConfig,
+    warehouse: WarehouseResource,
+    landing: LandingResource,
+    great_expectations: GreatExpectationsResource,
 ):
     """Load the landing days of this run (one day, or a range in a backfill) into ``raw``.
 
-    Leads load first: the other tables' rows are checked against the known leads.
+    Three gates, all before anything is written: every file reads and meets its
+    contract; every table's rows pass its Great Expectations suite; then the load,
+    whose quarantined share must stay under the limit. Leads go first: the other
+    tables' rows are checked against the known leads.
     """
     days = _days(context)
-    selected = {key.path[-1] for key in context.selected_asset_keys}
-    problems = ingest.preflight(landing.landing_dir, list(RAW_TABLES), days)  # before anything is written
-    for table in RAW_TABLES:
-        key = dg.AssetKey([ingest.RAW_SCHEMA, table])
-        if table in selected and dg.AssetCheckKey(key, CONTRACT_CHECK) in context.selected_asset_check_keys:
-            yield dg.AssetCheckResult(
-                asset_key=key,
-                check_name=CONTRACT_CHECK,
-                passed=not problems[table],
-                severity=dg.AssetCheckSeverity.ERROR,
-                description="; ".join(problems[table]) or None,
-                metadata={"files_checked": len(days)},
-            )
+    tables = [t for t in RAW_TABLES if _key(t) in context.selected_asset_keys]
+    problems = ingest.preflight(landing.landing_dir, list(RAW_TABLES), days)
+    for table in _selected(context, tables, CONTRACT_CHECK):
+        yield blocking_result(not problems[table], "; ".join(problems[table]), _key(table), CONTRACT_CHECK, files_checked=len(days))
     if any(problems.values()):
-        raise dg.Failure(
-            description="landing files break the source contract, nothing was loaded: "
-            + "; ".join(p for found in problems.values() for p in found)
-        )
-    for table in [t for t in RAW_TABLES if t in selected]:
+        raise dg.Failure(description="landing files break the source contract, nothing was loaded: "
+                         + "; ".join(p for found in problems.values() for p in found))
+
+    outcomes = validation.validate_load(great_expectations.project(), warehouse.get(), landing.landing_dir, tables, days)
+    for table in _selected(context, tables, GX_CHECK):
+        yield gx_result([("landing " + _span(days), outcomes[table])], f"raw.{table}", _key(table), GX_CHECK)
+    failed = [t for t in tables if not outcomes[t].success]
+    if failed:
+        raise dg.Failure(description=f"Great Expectations suites failed for {', '.join('raw.' + t for t in failed)}: nothing was loaded")
+
+    for table in tables:
         report = ingest.load_table_days(warehouse.get(), landing.landing_dir, table, days)
         share = report.quarantined / report.landed if report.landed else 0.0
         context.log.info(
             f"raw.{table}: {report.landed} rows landed = {report.loaded} loaded + {report.quarantined} quarantined "
             f"over {len(days)} day(s)"
         )
-        key = dg.AssetKey([ingest.RAW_SCHEMA, table])
         yield dg.MaterializeResult(
-            asset_key=key,
+            asset_key=_key(table),
             metadata={
                 "dagster/row_count": report.loaded,
                 "rows_landed": report.landed,
@@ -113,19 +129,30 @@ def raw_tables(
                 "landing_days": len(days),
             },
         )
-        if dg.AssetCheckKey(key, QUARANTINE_CHECK) not in context.selected_asset_check_keys:
+        if table not in _selected(context, [table], QUARANTINE_CHECK):
             continue
-        yield dg.AssetCheckResult(
-            asset_key=key,
-            check_name=QUARANTINE_CHECK,
-            passed=share <= config.max_quarantined_share,
-            severity=dg.AssetCheckSeverity.ERROR,
-            description=(
-                f"{report.quarantined} of {report.landed} rows of raw.{table} ({share:.1%}) went to "
-                f"quarantine.{table}; the limit is {config.max_quarantined_share:.0%}"
-            ),
-            metadata={"quarantined_share": share, "reasons": dg.MetadataValue.json(report.reasons or {})},
+        yield blocking_result(
+            share <= config.max_quarantined_share,
+            f"{report.quarantined} of {report.landed} rows of raw.{table} ({share:.1%}) went to quarantine.{table}; "
+            f"the limit is {config.max_quarantined_share:.0%}",
+            _key(table),
+            QUARANTINE_CHECK,
+            quarantined_share=share,
+            reasons=dg.MetadataValue.json(report.reasons or {}),
         )
+
+
+def _span(days: list[date]) -> str:
+    return days[0].isoformat() if len(days) == 1 else f"{days[0]}..{days[-1]}"
+
+
+def _key(table: str) -> dg.AssetKey:
+    return dg.AssetKey([ingest.RAW_SCHEMA, table])
+
+
+def _selected(context: dg.AssetExecutionContext, tables: list[str], check: str) -> list[str]:
+    """The tables whose ``check`` this run evaluates (a subset run may leave some out)."""
+    return [t for t in tables if dg.AssetCheckKey(_key(t), check) in context.selected_asset_check_keys]
 
 
 @dg.asset(

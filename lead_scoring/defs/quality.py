@@ -8,9 +8,10 @@ inside ingestion, on the landing files, are in ``defs/ingestion.py``.)
 
 import dagster as dg
 
+from lead_scoring.defs.check_results import blocking_result, gx_result, sample
 from lead_scoring.defs.scoring import lead_scores
 from lead_scoring.defs.training import training_set
-from lead_scoring.resources import WarehouseResource
+from lead_scoring.resources import GreatExpectationsResource, WarehouseResource
 from lead_scoring.settings import Settings
 
 TRAINING_TABLE = "ml.training_set"
@@ -21,16 +22,6 @@ FEATURE_TABLES = {
     training_set.key: TRAINING_TABLE,
 }
 NON_FEATURE_COLUMNS = {"lead_id", "as_of_date", "lead_created_date", "converted_within_30d", "label_is_mature", "label_window_end", "split"}
-
-
-def _sample(ids, n: int = 10) -> str:
-    return ", ".join(map(str, list(ids)[:n]))
-
-
-def _result(passed: bool, problem: str, **metadata) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(
-        passed=passed, severity=dg.AssetCheckSeverity.ERROR, description=None if passed else problem, metadata=metadata
-    )
 
 
 def _columns(warehouse, table: str) -> list[str]:
@@ -62,7 +53,7 @@ def _no_pii_check(asset_key: dg.AssetKey, table: str) -> dg.AssetChecksDefinitio
 
         found = guards.unexpected_columns(_columns(warehouse.get(), table), _allowed_columns(table))
         bad = sorted(set(found["not_allowed"]) | set(found["pii"]))
-        return _result(
+        return blocking_result(
             not bad,
             f"{table} has columns outside its allow-list: {bad} (personal data: {found['pii']})",
             columns_not_allowed=", ".join(bad) or "none",
@@ -82,12 +73,12 @@ def _consent_check(asset_key: dg.AssetKey, table: str) -> dg.AssetChecksDefiniti
         from lead_scoring.quality import guards
 
         found = guards.withdrawn_consent(warehouse.get(), table)
-        return _result(
+        return blocking_result(
             found.empty,
             f"{len(found)} leads in {table} ({int(found.rows.sum()) if len(found) else 0} rows) have withdrawn "
-            f"consent in raw.consents, e.g. {_sample(found.lead_id)}",
+            f"consent in raw.consents, e.g. {sample(found.lead_id)}",
             leads=len(found),
-            sample_lead_ids=_sample(found.lead_id),
+            sample_lead_ids=sample(found.lead_id),
         )
 
     return _check
@@ -102,12 +93,12 @@ def splits_are_disjoint(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     frame = warehouse.get().query(f"select lead_id, split, {', '.join(features)} from {TRAINING_TABLE}")
     found = dataset.split_overlap(frame, features)
     leads, rows = found["leads_in_several_splits"], found["feature_rows_in_several_splits"]
-    return _result(
+    return blocking_result(
         not leads and not rows,
-        f"{len(leads)} leads of {TRAINING_TABLE} are in more than one split (e.g. {_sample(leads)}), "
+        f"{len(leads)} leads of {TRAINING_TABLE} are in more than one split (e.g. {sample(leads)}), "
         f"and {rows} identical feature rows are",
         leads_in_several_splits=len(leads),
-        sample_lead_ids=_sample(leads),
+        sample_lead_ids=sample(leads),
         identical_feature_rows_across_splits=found["feature_rows_in_several_splits"],
     )
 
@@ -120,10 +111,10 @@ def labels_are_mature(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     through = wh.query("select max(cast(occurred_at as date)) as d from raw.activities").d.iloc[0]
     frame = wh.query(f"select lead_id, as_of_date from {TRAINING_TABLE}")
     immature = guards.immature_labels(frame, 30, through)
-    return _result(
+    return blocking_result(
         immature.empty,
         f"{len(immature)} rows of {TRAINING_TABLE} have a label window ending after the data ({through}), "
-        f"e.g. leads {_sample(immature.lead_id)}",
+        f"e.g. leads {sample(immature.lead_id)}",
         immature_rows=len(immature),
         data_through=str(through),
     )
@@ -156,7 +147,7 @@ def _auc_table(report) -> dg.MetadataValue:
 def no_label_leakage(config: LeakageConfig, warehouse: WarehouseResource) -> dg.AssetCheckResult:
     report = _leakage(warehouse, config.allow_list)
     top = {name: round(report.auc[name], 3) for name in report.blocked}
-    return _result(
+    return blocking_result(
         not report.blocked,
         f"features of {TRAINING_TABLE} whose univariate ROC AUC exceeds 0.90 (likely filled in after the outcome): {top}",
         blocked=", ".join(report.blocked) or "none",
@@ -180,7 +171,27 @@ def label_leakage_warnings(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     )
 
 
+@dg.asset_check(
+    asset=dg.AssetKey(["marts", "lead_features_current"]),
+    name="great_expectations",
+    blocking=True,
+    description="The features suite: one row per lead, every feature in its range or domain, and no feature "
+    "that was under 10% null in the training reference now over 50% null (checked on all open leads and on "
+    "the newest cohort). Results and Data Docs under the home folder.",
+)
+def features_expectations(warehouse: WarehouseResource, great_expectations: GreatExpectationsResource) -> dg.AssetCheckResult:
+    from lead_scoring.ml.features import feature_contract
+    from lead_scoring.quality import validation
+
+    wh = warehouse.get()
+    features = feature_contract(Settings.from_env().dbt_manifest_path)
+    frame = wh.query("select * from marts.lead_features_current")
+    outcomes = validation.validate_features(great_expectations.project(), wh, frame, features)
+    return gx_result(outcomes, "marts.lead_features_current")
+
+
 checks = [
+    features_expectations,
     splits_are_disjoint,
     labels_are_mature,
     no_label_leakage,

@@ -76,3 +76,18 @@ def failed_checks(result) -> dict[str, str]:
 
 def materialized(result) -> set[str]:
     return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+
+
+def range_tags(days: list[date]) -> dict[str, str]:
+    return {"dagster/asset_partition_range_start": days[0].isoformat(), "dagster/asset_partition_range_end": days[-1].isoformat()}
+
+
+def run_checks(settings: Settings, table: str):
+    """Run only the asset checks of one table's asset, as the UI's "Execute checks" button does."""
+    import dagster as dg
+
+    key = {"scoring.lead_scores": dg.AssetKey("lead_scores"), "ml.training_set": dg.AssetKey("training_set")}[table]
+    job = dg.define_asset_job("checks_only", selection=dg.AssetSelection.checks_for_assets(key))
+    defs = dg.Definitions.merge(build_definitions(settings), dg.Definitions(jobs=[job]))
+    with DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        return defs.resolve_job_def("checks_only").execute_in_process(instance=instance, raise_on_error=False)

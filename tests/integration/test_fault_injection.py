@@ -13,6 +13,9 @@ DAILY_FAULTS = {
     "schema_change": ("source_contract", "'lead_source' is missing (renamed to 'source_channel'?)"),
     "corrupt_file": ("source_contract", "cannot be read as Parquet"),
     "orphan_activities": ("quarantined_share_within_limit", "quarantine.activities"),
+    "duplicate_leads": ("great_expectations", "expect_compound_columns_to_be_unique on raw.leads.lead_id+_landed_date"),
+    "future_events": ("great_expectations", "expect_column_values_to_be_between on raw.activities.occurred_at"),
+    "null_burst": ("great_expectations", "expect_column_values_to_not_be_null on raw.leads.industry"),
 }
 
 
@@ -46,3 +49,35 @@ def test_a_clean_landing_day_passes_every_check(good_home):
     result = faults.run_job(good_home, "daily_scoring", partition_key=day.isoformat())
     assert result.success and faults.failed_checks(result) == {}
     assert "lead_scores" in faults.materialized(result)
+
+
+def test_withdrawn_consent_is_caught_then_purged(good_home):
+    """Withdrawals land after yesterday's scores: the consent check on the scores fails until the
+    next scoring run, which purges every score of those leads (and the check passes again)."""
+    from lead_scoring.quality import guards
+    from lead_scoring.warehouse import Warehouse
+
+    (day,) = faults.land_days(good_home, "consent_revoked")
+    assert faults.run_job(good_home, "ingestion", partition_key=day.isoformat()).success
+    stale = faults.run_checks(good_home, "scoring.lead_scores")
+    assert "no_withdrawn_consent" in faults.failed_checks(stale)
+    assert "have withdrawn consent" in faults.failed_checks(stale)["no_withdrawn_consent"]
+
+    result = faults.run_job(good_home, "daily_scoring", partition_key=day.isoformat())
+    assert result.success and faults.failed_checks(result) == {}
+    assert guards.withdrawn_consent(Warehouse(good_home.warehouse_path), "scoring.lead_scores").empty
+
+
+def test_a_feature_filled_in_after_the_outcome_blocks_training(good_home):
+    """Sales re-enter converted leads with a tell-tale lead_source: the leakage scan stops the retrain."""
+    days = faults.land_days(good_home, "leaky_feature", extra_days=0, from_day=0)
+    before = faults.snapshot(good_home, days[0])
+    assert faults.run_job(good_home, "ingestion", tags=faults.range_tags(days)).success
+    result = faults.run_job(good_home, "retrain")
+    assert not result.success
+    failed = faults.failed_checks(result)
+    assert "no_label_leakage" in failed and "lead_source" in failed["no_label_leakage"], failed
+    assert not {"candidate_model", "model_promotion"} & faults.materialized(result)
+    after = faults.snapshot(good_home, days[0])
+    assert after.champion == before.champion
+    pd.testing.assert_frame_equal(after.scores, before.scores)

@@ -11,7 +11,7 @@ from tests.conftest import run_cli
         (["status"], "no lead-scoring home at"),
         (["demo", "--days", "abc"], "'abc' is not a whole number"),
         (["demo", "--days", "0"], "0 must be greater than 0"),
-        (["demo", "--days", "20"], "at least 60 days"),
+        (["demo", "--days", "20"], "the history must span at least"),
         (["demo", "--scenario", "meteor@3"], "unknown scenario 'meteor'"),
     ],
 )

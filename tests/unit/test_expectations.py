@@ -1,0 +1,65 @@
+"""The Great Expectations project: in sync with the code, quiet on clean data, loud on bad data."""
+
+import shutil
+from datetime import date, datetime
+
+import pyarrow as pa
+import pytest
+
+from lead_scoring.ml.features import feature_contract
+from lead_scoring.quality import validation
+from lead_scoring.quality.gx_project import GX_PROJECT_DIR, GxProject
+from lead_scoring.quality.suites import all_suites
+from lead_scoring.settings import Settings
+from lead_scoring.simulator.generator import CrmSimulator
+
+DAY = date(2026, 3, 2)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    return GxProject(tmp_path_factory.mktemp("gx_home"))
+
+
+@pytest.fixture(scope="module")
+def leads():
+    sim = CrmSimulator(DAY, leads_per_day=300, seed=4)
+    rows = sim.next_day()[1]["leads"]
+    return rows.append_column("_landed_date", pa.array([DAY] * rows.num_rows, pa.date32()))
+
+
+def _files(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file() and "uncommitted" not in p.parts}
+
+
+def test_committed_suites_match_the_code(tmp_path):
+    copy = tmp_path / "expectations"
+    shutil.copytree(GX_PROJECT_DIR, copy)
+    before = _files(copy)
+    GxProject(tmp_path / "home", project_dir=copy).sync(all_suites(feature_contract(Settings.from_env().dbt_manifest_path)))
+    assert _files(copy) == before, "expectations/ is out of date: run `lead-scoring quality-sync` and commit"
+
+
+def _params():
+    return {"min_ts": validation.COMPANY_FOUNDED,
+            "max_ts": datetime(2030, 1, 1), "rows_min": 0, "rows_max": 1e9}
+
+
+def test_clean_leads_pass(project, leads):
+    outcome = validation.validate_raw(project, "leads", [leads], _params())
+    assert outcome.success, [f.sentence("raw.leads") for f in outcome.failures]
+    assert outcome.docs_url and outcome.docs_url.startswith("file://")
+
+
+def test_duplicated_leads_fail_with_their_ids(project, leads):
+    outcome = validation.validate_raw(project, "leads", [pa.concat_tables([leads, leads.slice(0, 3)])], _params())
+    assert not outcome.success
+    (failure,) = [f for f in outcome.failures if f.expectation == "expect_compound_columns_to_be_unique"]
+    assert failure.column == "lead_id+_landed_date" and failure.unexpected_count == 6
+    assert set(failure.sample_ids) == set(leads["lead_id"].to_pylist()[:3])
+    assert "raw.leads.lead_id+_landed_date" in failure.sentence("raw.leads")
+
+
+def test_row_count_outside_the_trailing_band_fails(project, leads):
+    outcome = validation.validate_raw(project, "leads", [leads], {**_params(), "rows_min": 10 * leads.num_rows, "rows_max": 20 * leads.num_rows})
+    assert [f.expectation for f in outcome.failures] == ["expect_table_row_count_to_be_between"]
