@@ -13,7 +13,7 @@ import great_expectations as gx
 import great_expectations.expectations as gxe
 
 from lead_scoring.ml.features import Feature
-from lead_scoring.quality.validation import FEATURES_SUITE
+from lead_scoring.quality.validation import FEATURES_SUITE, ROW_BANDED
 from lead_scoring.simulator import world
 from lead_scoring.simulator.schema import (
     ACTIVITY_TYPES,
@@ -27,8 +27,6 @@ from lead_scoring.simulator.schema import (
 
 TIMESTAMPS = {"leads": "created_at", "activities": "occurred_at", "conversions": "converted_at", "consents": "changed_at", "campaigns": "started_at"}
 UNIQUE_KEYS = {"leads": "lead_id", "activities": "activity_id", "conversions": "lead_id", "campaigns": "campaign_id"}
-# Consents are never held back by volume: a burst of withdrawals must take effect, not wait.
-ROW_BANDED = ("leads", "activities", "conversions")
 LANDED = "_landed_date"  # the landing day, added to the rows validated: keys are unique per delivery
 DOMAINS = {
     "country": COUNTRIES,

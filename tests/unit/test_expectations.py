@@ -3,6 +3,7 @@
 import shutil
 from datetime import date, datetime
 
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -12,6 +13,7 @@ from lead_scoring.quality.gx_project import GX_PROJECT_DIR, GxProject
 from lead_scoring.quality.suites import all_suites
 from lead_scoring.settings import Settings
 from lead_scoring.simulator.generator import CrmSimulator
+from lead_scoring.warehouse import Warehouse
 
 DAY = date(2026, 3, 2)
 
@@ -63,3 +65,32 @@ def test_duplicated_leads_fail_with_their_ids(project, leads):
 def test_row_count_outside_the_trailing_band_fails(project, leads):
     outcome = validation.validate_raw(project, "leads", [leads], {**_params(), "rows_min": 10 * leads.num_rows, "rows_max": 20 * leads.num_rows})
     assert [f.expectation for f in outcome.failures] == ["expect_table_row_count_to_be_between"]
+
+
+def _feature_frame(features, n=200):
+    from lead_scoring.quality.suites import DOMAINS
+
+    columns = {"lead_id": [f"L{i}" for i in range(n)]}
+    for f in features:
+        if f.feature_type == "categorical":
+            columns[f.name] = [DOMAINS[f.name][0]] * n
+        elif f.feature_type == "boolean":
+            columns[f.name] = [True] * n
+        else:
+            columns[f.name] = [float(1 + i % 7) for i in range(n)]
+    return pd.DataFrame(columns)
+
+
+def test_features_suite_flags_a_null_burst_against_the_training_reference(project, tmp_path):
+    features = feature_contract(Settings.from_env().dbt_manifest_path)
+    wh = Warehouse(tmp_path / "wh.duckdb")
+    clean = _feature_frame(features)
+    validation.write_reference(wh, clean, features)
+    assert all(o.success for _, o in validation.validate_features(project, wh, clean, features))
+
+    burst = clean.copy()
+    burst.loc[burst.index[:180], "industry"] = None
+    outcomes = validation.validate_features(project, wh, burst, features)
+    failures = [f for _, o in outcomes for f in o.failures]
+    assert [(f.expectation, f.column) for f in failures] == [("expect_column_proportion_of_non_null_values_to_be_between", "industry")] * len(outcomes)
+    assert failures[0].observed == pytest.approx(0.1)
