@@ -1,19 +1,8 @@
 -- One row per activity. Re-delivered activities are collapsed to the most
 -- recently loaded version so that counts are not inflated by ingestion retries.
 
-with source_rows as (
-    select * from {{ source('raw', 'activities') }}
-    where activity_id is not null
-),
-
-ranked_deliveries as (
-    select
-        source_rows.*,
-        row_number() over (
-            partition by activity_id
-            order by _loaded_at desc, _landed_date desc
-        ) as delivery_rank
-    from source_rows
+with latest as (
+    {{ latest_delivery('activities', ['activity_id']) }}
 )
 
 select
@@ -24,5 +13,4 @@ select
     {{ clean_category('activity_type') }} as activity_type,
     _landed_date,
     _loaded_at
-from ranked_deliveries
-where delivery_rank = 1
+from latest

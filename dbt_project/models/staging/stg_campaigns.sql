@@ -1,18 +1,7 @@
 -- One row per campaign; the most recently loaded version of a campaign wins.
 
-with source_rows as (
-    select * from {{ source('raw', 'campaigns') }}
-    where campaign_id is not null
-),
-
-ranked_deliveries as (
-    select
-        source_rows.*,
-        row_number() over (
-            partition by campaign_id
-            order by _loaded_at desc, _landed_date desc
-        ) as delivery_rank
-    from source_rows
+with latest as (
+    {{ latest_delivery('campaigns', ['campaign_id']) }}
 )
 
 select
@@ -22,5 +11,4 @@ select
     cast(budget as {{ dbt.type_float() }}) as budget,
     _landed_date,
     _loaded_at
-from ranked_deliveries
-where delivery_rank = 1
+from latest

@@ -3,20 +3,8 @@
 -- deal_amount). The contract says at most one conversion per lead; the
 -- business rule "first conversion counts" lives in int_lead_first_conversion.
 
-with source_rows as (
-    select * from {{ source('raw', 'conversions') }}
-    where lead_id is not null
-        and converted_at is not null
-),
-
-ranked_deliveries as (
-    select
-        source_rows.*,
-        row_number() over (
-            partition by lead_id, converted_at
-            order by _loaded_at desc, _landed_date desc
-        ) as delivery_rank
-    from source_rows
+with latest as (
+    {{ latest_delivery('conversions', ['lead_id', 'converted_at']) }}
 )
 
 select
@@ -26,5 +14,4 @@ select
     cast(deal_amount as {{ dbt.type_float() }}) as deal_amount,
     _landed_date,
     _loaded_at
-from ranked_deliveries
-where delivery_rank = 1
+from latest

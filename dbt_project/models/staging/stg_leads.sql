@@ -2,21 +2,8 @@
 -- identifiers, not features, and stop here: nothing downstream of staging can
 -- leak them into a feature table, a model artefact or a log.
 
-with source_rows as (
-    select * from {{ source('raw', 'leads') }}
-    where lead_id is not null
-),
-
--- A lead can be re-delivered on a later day (e.g. after a CRM correction):
--- the most recently loaded version of each lead wins.
-ranked_deliveries as (
-    select
-        source_rows.*,
-        row_number() over (
-            partition by lead_id
-            order by _loaded_at desc, _landed_date desc
-        ) as delivery_rank
-    from source_rows
+with latest as (
+    {{ latest_delivery('leads', ['lead_id']) }}
 )
 
 select
@@ -33,5 +20,4 @@ select
     nullif(trim(campaign_id), '') as campaign_id,
     _landed_date,
     _loaded_at
-from ranked_deliveries
-where delivery_rank = 1
+from latest
