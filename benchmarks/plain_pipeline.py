@@ -56,9 +56,6 @@ def main() -> None:
     start = end - timedelta(days=args.days - 1)
     days = [start + timedelta(days=i) for i in range(args.days)]
     warehouse = Warehouse(settings.warehouse_path)
-    stage("simulate", simulate, settings.landing_dir, settings.ground_truth_dir, start, args.days, args.leads_per_day, args.seed)
-    stage("ingest", lambda: (checked_load(days[:-1]),
-                             ingest.load_ground_truth(warehouse, settings.ground_truth_dir, days)))
     client = registry.connect(settings.mlflow_tracking_uri, settings.mlflow_artifacts)
     project = GxProject(settings.home / "great_expectations")
 
@@ -71,6 +68,10 @@ def main() -> None:
         features = steps.feature_list(settings)
         frame = warehouse.query("select * from marts.lead_features_current")
         assert all(o.success for _, o in validation.validate_features(project, warehouse, frame, features))
+
+    stage("simulate", simulate, settings.landing_dir, settings.ground_truth_dir, start, args.days, args.leads_per_day, args.seed)
+    stage("ingest", lambda: (checked_load(days[:-1]),
+                             ingest.load_ground_truth(warehouse, settings.ground_truth_dir, days)))
     stage("retrain", lambda: (dbt_build(), checked_features(), steps.build_training_set(warehouse, settings),
                               steps.train_candidate(warehouse, client, settings, args.seed, "manual", {}),
                               steps.promote_challenger(warehouse, client, settings)))
