@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -21,18 +20,25 @@ BIN = Path(sys.executable).parent
 HERE = Path(__file__).resolve().parent
 
 
+# Runs the command in a fresh process and reports the peak RSS of its process tree's largest member:
+# RUSAGE_CHILDREN is a high-water mark, so each measurement needs its own parent.
+PEAK_WRAPPER = (
+    "import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(code)"
+)
+
+
 def measured(command: list[str], home: Path) -> tuple[float, float, str]:
     """Wall seconds, peak RSS in MiB of the largest process in the tree, stdout."""
     env = {**os.environ, "LEAD_SCORING_HOME": str(home)}
     for variable in ("DAGSTER_HOME", "MLFLOW_TRACKING_URI", "LEAD_SCORING_WAREHOUSE_PATH"):
         env.pop(variable, None)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
-    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", PEAK_WRAPPER, *command], env=env, capture_output=True, text=True)
     wall = time.perf_counter() - started
     if result.returncode != 0:
         sys.exit(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    peak = int(result.stderr.strip().splitlines()[-1]) / 1024
     return wall, peak, result.stdout
 
 
