@@ -186,7 +186,7 @@ def render_summary(report: dict, settings: Settings) -> str:
         f"  champion        {report['registered_model']} version {champion.get('version', '-')}",
         f"  leads scored    {report['scored_leads']} as of {report['last_scored_date']} ({report['scores_table']})",
         "",
-        f"  stage times     " + ", ".join(f"{k} {v:.0f} s" for k, v in report["timings_seconds"].items()),
+        "  stage times     " + ", ".join(f"{k} {v:.0f} s" for k, v in report["timings_seconds"].items()),
         f"  run logs        {settings.home / 'logs' / 'demo.log'}",
         "",
         "Look at it:",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from lead_scoring import tables
 from lead_scoring.errors import LeadScoringError
 from lead_scoring.settings import REGISTERED_MODEL, Settings
 from lead_scoring.warehouse import Warehouse
 
-SCORES_TABLE = "scoring.lead_scores"
+SCORES_TABLE = tables.SCORES
 
 
 class MissingHomeError(LeadScoringError):

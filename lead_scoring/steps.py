@@ -13,6 +13,7 @@ from datetime import date
 import pandas as pd
 from mlflow import MlflowClient
 
+from lead_scoring import tables
 from lead_scoring.errors import LeadScoringError
 from lead_scoring.ml import dataset, features, promotion, registry, scoring, training
 from lead_scoring.ml.metrics import classification_metrics
@@ -23,9 +24,9 @@ from lead_scoring.settings import REGISTERED_MODEL, Settings
 from lead_scoring.simulator import landing
 from lead_scoring.warehouse import Replacement, Warehouse
 
-TRAINING_TABLE = "ml.training_set"
-SCORES_TABLE = "scoring.lead_scores"
-GROUND_TRUTH = "ground_truth.lead_propensity"
+TRAINING_TABLE = tables.TRAINING_SET
+SCORES_TABLE = tables.SCORES
+GROUND_TRUTH = tables.GROUND_TRUTH
 
 
 class StaleFeaturesError(LeadScoringError):

@@ -8,14 +8,15 @@ inside ingestion, on the landing files, are in ``defs/ingestion.py``.)
 
 import dagster as dg
 
+from lead_scoring import tables
 from lead_scoring.defs.check_results import blocking_result, gx_result, sample
 from lead_scoring.defs.scoring import lead_scores
 from lead_scoring.defs.training import training_set
 from lead_scoring.resources import GreatExpectationsResource, WarehouseResource
 from lead_scoring.settings import Settings
 
-TRAINING_TABLE = "ml.training_set"
-SCORES_TABLE = "scoring.lead_scores"
+TRAINING_TABLE = tables.TRAINING_SET
+SCORES_TABLE = tables.SCORES
 FEATURE_TABLES = {
     dg.AssetKey(["marts", "lead_snapshots"]): "marts.lead_snapshots",
     dg.AssetKey(["marts", "lead_features_current"]): "marts.lead_features_current",

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from lead_scoring import tables
 from lead_scoring.defs.partitions import DAILY, WAREHOUSE_WRITER_TAG, scoring_as_of
 from lead_scoring.defs.training import model_promotion
 from lead_scoring.resources import MlflowResource, WarehouseResource
@@ -18,7 +19,7 @@ from lead_scoring.settings import REGISTERED_MODEL, Settings
         "Scores of the open, consenting leads as of the day after the partition: probability, "
         "score 0-100, grade A-D and the model version, from `models:/lead_scoring@champion`."
     ),
-    metadata={"dagster/table_name": "scoring.lead_scores"},
+    metadata={"dagster/table_name": tables.SCORES},
 )
 def lead_scores(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, mlflow: MlflowResource

@@ -6,6 +6,7 @@ loading the code location does not import scikit-learn and MLflow.
 
 import dagster as dg
 
+from lead_scoring import tables
 from lead_scoring.defs.partitions import WAREHOUSE_WRITER_TAG
 from lead_scoring.resources import MlflowResource, WarehouseResource
 from lead_scoring.settings import Settings
@@ -32,7 +33,7 @@ def trigger_of(context: dg.AssetExecutionContext) -> str:
     kinds={"python", "duckdb"},
     owners=["team:data-science"],
     description="Mature snapshots only, split by the lead's creation date into train / validation / test periods.",
-    metadata={"dagster/table_name": "ml.training_set"},
+    metadata={"dagster/table_name": tables.TRAINING_SET},
 )
 def training_set(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     from lead_scoring import steps

@@ -97,14 +97,3 @@ def leakage_scan(frame: pd.DataFrame, features: list[str], label: str, allow_lis
         elif auc > LEAKAGE_WARN_AUC:
             report.warned.append(name)
     return report
-
-
-def null_burst(current: pd.DataFrame, reference_null_rates: dict[str, float], was_below: float = 0.10, now_above: float = 0.50) -> dict[str, tuple[float, float]]:
-    """Features that were rarely null in the training reference and are mostly null now."""
-    burst = {}
-    for name, before in reference_null_rates.items():
-        if name in current and len(current):
-            now = float(current[name].isna().mean())
-            if before < was_below and now > now_above:
-                burst[name] = (before, now)
-    return burst

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Iterable
 import pandas as pd
 import pyarrow as pa
 
+from lead_scoring import tables
 from lead_scoring.ml.features import Feature
 from lead_scoring.warehouse import Warehouse
 
@@ -26,7 +27,7 @@ ROW_BANDED = ("leads", "activities", "conversions")
 
 COMPANY_FOUNDED = datetime(2015, 1, 1)
 TRAILING_DAYS = 14
-REFERENCE_TABLE = "ml.training_reference"
+REFERENCE_TABLE = tables.TRAINING_REFERENCE
 NULL_BURST_FLOOR = 0.5  # a feature rarely null in training must stay at least this non-null
 RARELY_NULL = 0.10
 

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from lead_scoring.quality import guards
 
@@ -43,10 +42,3 @@ def test_immature_labels_are_found():
     immature = guards.immature_labels(frame, 30, pd.Timestamp("2026-03-01"))
     assert immature.lead_id.tolist() == ["b"]
     assert guards.immature_labels(frame.head(1), 30, pd.Timestamp("2026-03-01")).empty
-
-
-@pytest.mark.parametrize("now_null,expected", [(0.9, {"industry": (0.02, 0.9)}), (0.2, {})])
-def test_null_burst_fires_only_on_a_jump(now_null, expected):
-    n = 100
-    current = pd.DataFrame({"industry": [None] * int(n * now_null) + ["software"] * (n - int(n * now_null))})
-    assert guards.null_burst(current, {"industry": 0.02}) == expected
