@@ -79,7 +79,7 @@ def train_candidate(
             "simulator_scenarios": ",".join(simulation.get("scenarios", [])) or "none",
             "simulator_seed": str(simulation.get("seed", "none")),
         },
-        split_plan=dataset.plan_time_split(frame["lead_created_date"]).as_dict(),
+        split_plan=dataset.split_starts(frame),
     )
     return Candidate(outcome, logged)
 

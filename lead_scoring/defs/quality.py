@@ -125,46 +125,49 @@ class LeakageConfig(dg.Config):
     allow_list: list[str] = []
 
 
-def _leakage(warehouse: WarehouseResource, allow_list: list[str]):
-    from lead_scoring.ml.features import feature_contract
-    from lead_scoring.quality import guards
-
-    features = [f.name for f in feature_contract(Settings.from_env().dbt_manifest_path)]
-    frame = warehouse.get().query(f"select * from {TRAINING_TABLE} where split = 'train'")
-    return guards.leakage_scan(frame, features, "converted_within_30d", set(allow_list))
-
-
 def _auc_table(report) -> dg.MetadataValue:
     rows = "\n".join(f"| {name} | {auc:.3f} |" for name, auc in sorted(report.auc.items(), key=lambda i: -i[1]))
     return dg.MetadataValue.md("| feature | univariate ROC AUC |\n|---|---|\n" + rows)
 
 
-@dg.asset_check(
-    asset=training_set,
-    blocking=True,
-    description="No feature predicts the label suspiciously well on its own (univariate ROC AUC above 0.90), "
-    "unless allow-listed: such a feature is usually filled in after the outcome.",
+@dg.multi_asset_check(
+    specs=[
+        dg.AssetCheckSpec(
+            "no_label_leakage",
+            asset=training_set,
+            blocking=True,
+            description="No feature predicts the label suspiciously well on its own (univariate ROC AUC above "
+            "0.90), unless allow-listed: such a feature is usually filled in after the outcome.",
+        ),
+        dg.AssetCheckSpec(
+            "label_leakage_warnings",
+            asset=training_set,
+            description="Warns when a feature's univariate ROC AUC exceeds 0.80: worth a look before it is trusted.",
+        ),
+    ]
 )
-def no_label_leakage(config: LeakageConfig, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    report = _leakage(warehouse, config.allow_list)
+def label_leakage(config: LeakageConfig, warehouse: WarehouseResource):
+    """One leakage scan of the training split, reported as a blocking check and a warning."""
+    from lead_scoring.ml.features import feature_contract
+    from lead_scoring.quality import guards
+
+    features = [f.name for f in feature_contract(Settings.from_env().dbt_manifest_path)]
+    frame = warehouse.get().query(f"select * from {TRAINING_TABLE} where split = 'train'")
+    report = guards.leakage_scan(frame, features, "converted_within_30d", set(config.allow_list))
     top = {name: round(report.auc[name], 3) for name in report.blocked}
-    return blocking_result(
+    yield blocking_result(
         not report.blocked,
         f"features of {TRAINING_TABLE} whose univariate ROC AUC exceeds 0.90 (likely filled in after the outcome): {top}",
+        training_set.key,
+        "no_label_leakage",
         blocked=", ".join(report.blocked) or "none",
         allow_listed=", ".join(report.allowed) or "none",
         univariate_auc=_auc_table(report),
     )
-
-
-@dg.asset_check(
-    asset=training_set,
-    description="Warns when a feature's univariate ROC AUC exceeds 0.80: worth a look before it is trusted.",
-)
-def label_leakage_warnings(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    report = _leakage(warehouse, [])
     warned = {name: round(report.auc[name], 3) for name in report.warned}
-    return dg.AssetCheckResult(
+    yield dg.AssetCheckResult(
+        asset_key=training_set.key,
+        check_name="label_leakage_warnings",
         passed=not warned,
         severity=dg.AssetCheckSeverity.WARN,
         description=f"features with univariate ROC AUC between 0.80 and 0.90: {warned}" if warned else None,
@@ -195,8 +198,7 @@ checks = [
     features_expectations,
     splits_are_disjoint,
     labels_are_mature,
-    no_label_leakage,
-    label_leakage_warnings,
+    label_leakage,
     _consent_check(training_set.key, TRAINING_TABLE),
     _consent_check(lead_scores.key, SCORES_TABLE),
     _no_pii_check(lead_scores.key, SCORES_TABLE),

@@ -63,6 +63,12 @@ def drop_repeated_rows(frame: pd.DataFrame, feature_names: list[str]) -> tuple[p
     return frame[keep].reset_index(drop=True), dropped
 
 
+def split_starts(frame: pd.DataFrame) -> dict[str, str]:
+    """The first lead creation date of each later split, as the rows actually fell."""
+    created = pd.to_datetime(frame["lead_created_date"]).groupby(frame["split"]).min()
+    return {f"{split}_start": str(created[split].date()) for split in SPLITS[1:] if split in created}
+
+
 def split_overlap(frame: pd.DataFrame, feature_names: list[str]) -> dict[str, list]:
     """Leads and identical feature rows found in more than one split (both should be empty)."""
     leads = frame.groupby("lead_id")["split"].nunique()

@@ -98,8 +98,8 @@ def _leaky_feature(day_index, tables, rng, simulator):
     outcome shows up in every earlier snapshot of that lead: a feature filled
     in after the outcome.
     """
-    new_today = tables["leads"]["lead_id"]
-    converted = [lead for lead in tables["conversions"]["lead_id"].to_pylist() if lead not in set(new_today.to_pylist())]
+    new_today = set(tables["leads"]["lead_id"].to_pylist())
+    converted = [lead for lead in tables["conversions"]["lead_id"].to_pylist() if lead not in new_today]
     if not converted:
         return tables
     rows = simulator.lead_rows(pa.array(converted, pa.string()))

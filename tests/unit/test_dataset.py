@@ -50,3 +50,13 @@ def test_rows_repeating_training_features_leave_validation_and_test():
     assert dropped == {"train": 0, "validation": 0, "test": 3}
     assert dataset.split_overlap(kept, ["f"])["feature_rows_in_several_splits"] == 0
     assert dataset.split_overlap(frame, ["f"])["feature_rows_in_several_splits"] == 1
+
+
+def test_split_starts_are_read_from_the_rows_as_split():
+    frame = _snapshots()
+    plan = dataset.plan_time_split(frame["lead_created_date"])
+    frame["split"] = dataset.assign_splits(frame, plan)
+    starts = dataset.split_starts(frame)
+    assert starts == {"validation_start": str(frame.loc[frame.split == "validation", "lead_created_date"].min().date()),
+                      "test_start": str(frame.loc[frame.split == "test", "lead_created_date"].min().date())}
+    assert starts["validation_start"] >= plan.as_dict()["validation_start"]
