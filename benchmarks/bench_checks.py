@@ -37,14 +37,13 @@ def main() -> None:
     from lead_scoring.settings import DBT_PROJECT_DIR, Settings
     from lead_scoring.simulator.generator import simulate
     from lead_scoring.simulator.schema import RAW_TABLES
-    from lead_scoring.warehouse import Warehouse
 
     settings = Settings.from_env()
     settings.export()
     end = date.today() - timedelta(days=1)
     start = end - timedelta(days=args.days - 1)
     days = [start + timedelta(days=i) for i in range(args.days)]
-    wh = Warehouse(settings.warehouse_path)
+    wh = settings.warehouse()
     work, checks = {}, {}
 
     def timed(bucket, name, fn):

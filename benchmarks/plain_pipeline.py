@@ -35,7 +35,6 @@ def main() -> None:
     from lead_scoring.simulator.schema import RAW_TABLES
     from lead_scoring.settings import DBT_PROJECT_DIR, Settings
     from lead_scoring.simulator.generator import simulate
-    from lead_scoring.warehouse import Warehouse
 
     settings = Settings.from_env()
     settings.export()
@@ -55,7 +54,7 @@ def main() -> None:
     end = date.today() - timedelta(days=1)
     start = end - timedelta(days=args.days - 1)
     days = [start + timedelta(days=i) for i in range(args.days)]
-    warehouse = Warehouse(settings.warehouse_path)
+    warehouse = settings.warehouse()
     client = registry.connect(settings.mlflow_tracking_uri, settings.mlflow_artifacts)
     project = GxProject(settings.home / "great_expectations")
 

@@ -19,7 +19,7 @@ from lead_scoring.settings import Settings
 
 def build_resources(settings: Settings) -> dict:
     return {
-        "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
+        "warehouse": WarehouseResource(location=str(settings.warehouse().location)),
         "landing": LandingResource(
             landing_dir=str(settings.landing_dir), ground_truth_dir=str(settings.ground_truth_dir)
         ),
@@ -45,6 +45,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         quality.defs,
         # One process per run: DuckDB takes one writing process at a time, and on 2 cores the
         # multiprocess executor's per-step start-up (2-4 s) costs more than it parallelises.
+        # On Kubernetes, swap in dagster_k8s.k8s_job_executor for a pod per step (README).
         dg.Definitions(resources=build_resources(settings), executor=dg.in_process_executor),
     )
 

@@ -50,9 +50,17 @@ def prepare_manifest(settings: Settings) -> Path:
     return settings.dbt_manifest_path
 
 
+# The schemas a demo fills; `--reset` on a Postgres warehouse drops these (and only these).
+DEMO_SCHEMAS = ("raw", "quarantine", "ground_truth", "staging", "intermediate", "marts", "ml", "scoring", "monitoring")
+
+
 def reset_home(settings: Settings) -> None:
     for path in (settings.landing_dir, settings.ground_truth_dir, settings.mlflow_artifacts.parent, settings.dagster_home):
         shutil.rmtree(path, ignore_errors=True)
+    warehouse = settings.warehouse()
+    if warehouse.engine == "postgres":
+        for schema in DEMO_SCHEMAS:
+            warehouse.execute(f"drop schema if exists {schema} cascade")
     for path in (settings.warehouse_path, Path(f"{settings.warehouse_path}.wal")):
         path.unlink(missing_ok=True)
 
@@ -122,7 +130,7 @@ def run_demo(
     """
     if days < MIN_DAYS + 1:
         raise DemoError(f"--days {days}: the history must span at least {MIN_DAYS + 1} days (30-day labels need time to mature)")
-    if settings.warehouse_path.exists() and not reset:
+    if settings.warehouse().table_exists("raw.leads") and not reset:
         raise DemoError(f"{settings.home} already holds a demo: pass --reset to start over")
     reset_home(settings)
     settings.export()
@@ -159,11 +167,9 @@ def run_demo(
         blocked = stop.checks
 
     from lead_scoring import status
-    from lead_scoring.warehouse import Warehouse
-
     report = status.collect(settings)
     report["generated"] = counts
-    wh = Warehouse(settings.warehouse_path)
+    wh = settings.warehouse()
     report["snapshot_rows"] = int(wh.query("select count(*) as n from marts.lead_snapshots").n.iloc[0]) if wh.table_exists("marts.lead_snapshots") else 0
     report["timings_seconds"] = {k: round(v, 2) for k, v in timings.items()}
     report["blocked_by"] = blocked

@@ -58,8 +58,7 @@ def known_leads(warehouse: Warehouse) -> pa.Array:
     """Every lead id already in ``raw.leads``: other tables' rows must point at one of them."""
     if not warehouse.table_exists(f"{RAW_SCHEMA}.leads"):
         return pa.array([], pa.string())
-    with warehouse.connect(read_only=True) as con:
-        return con.sql(f"select distinct lead_id from {RAW_SCHEMA}.leads").to_arrow_table().column(0).combine_chunks()
+    return warehouse.query_arrow(f"select distinct lead_id from {RAW_SCHEMA}.leads").column(0).combine_chunks()
 
 
 def prepared_days(folder: Path, table: str, days: list[date], known: pa.Array | None) -> Iterator[tuple[date, quarantine.RowSplit]]:

@@ -1,14 +1,23 @@
-"""The local Dagster instance: its ``dagster.yaml`` and a handle on it.
+"""The Dagster instance: its ``dagster.yaml``, local or production.
 
-Runs made by the CLI are recorded here, so ``dagster dev`` with the same
-``DAGSTER_HOME`` shows them. Runs that write to the DuckDB file carry the tag
-``lead_scoring/warehouse=writer``; the queued run coordinator lets one such run
-go at a time, so a second one waits in the queue instead of failing on DuckDB's lock.
+Local: runs made by the CLI are recorded under the home folder (SQLite), so
+``dagster dev`` with the same ``DAGSTER_HOME`` shows them. Runs that write to
+the DuckDB file carry the tag ``lead_scoring/warehouse=writer``; the queued run
+coordinator lets one such run go at a time, so a second one waits in the queue
+instead of failing on DuckDB's lock.
+
+Production (``deploy/dagster.yaml``): Postgres storage, the same queue without
+the one-writer limit (Postgres takes concurrent writers), one dbt build at a
+time, run monitoring and freshness.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from lead_scoring.settings import PROJECT_DIR
+
+PRODUCTION_DAGSTER_YAML = PROJECT_DIR / "deploy" / "dagster.yaml"
 
 LOCAL_DAGSTER_YAML = """\
 # Written by lead-scoring. Local instance: SQLite storage under this folder.
@@ -26,9 +35,10 @@ run_coordinator:
 """
 
 
-def ensure_dagster_home(dagster_home: Path) -> Path:
+def ensure_dagster_home(dagster_home: Path, production: bool = False) -> Path:
+    """Write ``dagster.yaml`` into ``dagster_home`` unless one is there (a user's own is kept)."""
     dagster_home.mkdir(parents=True, exist_ok=True)
     config = dagster_home / "dagster.yaml"
     if not config.exists():
-        config.write_text(LOCAL_DAGSTER_YAML)
+        config.write_text(PRODUCTION_DAGSTER_YAML.read_text() if production else LOCAL_DAGSTER_YAML)
     return config

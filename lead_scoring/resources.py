@@ -8,29 +8,32 @@ from pathlib import Path
 from typing import Iterator
 
 import dagster as dg
-from lead_scoring.warehouse import Warehouse
+from lead_scoring.settings import dbt_connection_env
+from lead_scoring.warehouse import Warehouse, is_postgres_url
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The analytical warehouse (a DuckDB file on one machine)."""
+    """The analytical warehouse: a DuckDB file on one machine, or a Postgres URL (its password from the environment)."""
 
-    path: str
+    location: str
 
     def get(self) -> Warehouse:
-        return Warehouse(Path(self.path))
+        return Warehouse(self.location if is_postgres_url(self.location) else Path(self.location))
 
     @contextlib.contextmanager
     def exported_for_dbt(self) -> Iterator[None]:
         """dbt's profile reads the warehouse from the environment: point it at this resource's."""
-        previous = os.environ.get("LEAD_SCORING_WAREHOUSE_PATH")
-        os.environ["LEAD_SCORING_WAREHOUSE_PATH"] = self.path
+        variables = dbt_connection_env(self.location) or {"LEAD_SCORING_WAREHOUSE_PATH": self.location}
+        previous = {name: os.environ.get(name) for name in variables}
+        os.environ.update(variables)
         try:
             yield
         finally:
-            if previous is None:
-                os.environ.pop("LEAD_SCORING_WAREHOUSE_PATH", None)
-            else:
-                os.environ["LEAD_SCORING_WAREHOUSE_PATH"] = previous
+            for name, value in previous.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 class LandingResource(dg.ConfigurableResource):

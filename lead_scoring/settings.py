@@ -4,13 +4,14 @@ All state sits under one home folder (``LEAD_SCORING_HOME``, default
 ``.lead_scoring/`` in the project folder, git-ignored): the DuckDB warehouse,
 the landing and ground-truth folders, the MLflow store and the Dagster home.
 Each location can be overridden on its own by the variables below; nothing
-else hard-codes a path.
+else hard-codes a path, and no password is written anywhere but the environment.
 
 | variable | default |
 |---|---|
 | LEAD_SCORING_HOME | <project>/.lead_scoring |
+| LEAD_SCORING_WAREHOUSE_URL | unset: the DuckDB file below; `postgresql://user:pw@host:port/db` = Postgres |
 | LEAD_SCORING_WAREHOUSE_PATH | $LEAD_SCORING_HOME/warehouse.duckdb |
-| LEAD_SCORING_DBT_TARGET | dev |
+| LEAD_SCORING_DBT_TARGET | dev (DuckDB file), prod when the warehouse URL is Postgres |
 | MLFLOW_TRACKING_URI | sqlite:///$LEAD_SCORING_HOME/mlflow/mlflow.db |
 | LEAD_SCORING_MLFLOW_ARTIFACTS | $LEAD_SCORING_HOME/mlflow/artifacts |
 | DAGSTER_HOME | $LEAD_SCORING_HOME/dagster |
@@ -23,8 +24,10 @@ import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from lead_scoring.simulator import landing
+from lead_scoring.warehouse import Warehouse, is_postgres_url
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
@@ -41,19 +44,28 @@ class Settings:
     mlflow_tracking_uri: str
     mlflow_artifacts: Path
     dagster_home: Path
+    # A Postgres URL when the warehouse is Postgres; empty = the DuckDB file at warehouse_path.
+    warehouse_url: str = ""
 
     @classmethod
     def from_env(cls) -> "Settings":
         env = os.environ
         home = Path(env.get("LEAD_SCORING_HOME") or PROJECT_DIR / ".lead_scoring").resolve()
+        warehouse_path = Path(env.get("LEAD_SCORING_WAREHOUSE_PATH") or home / "warehouse.duckdb")
+        warehouse_url = env.get("LEAD_SCORING_WAREHOUSE_URL", "")
         return cls(
             home=home,
-            warehouse_path=Path(env.get("LEAD_SCORING_WAREHOUSE_PATH") or home / "warehouse.duckdb"),
-            dbt_target=env.get("LEAD_SCORING_DBT_TARGET", "dev"),
+            warehouse_path=warehouse_path,
+            warehouse_url=warehouse_url,
+            dbt_target=env.get("LEAD_SCORING_DBT_TARGET") or ("prod" if is_postgres_url(warehouse_url) else "dev"),
             mlflow_tracking_uri=env.get("MLFLOW_TRACKING_URI") or f"sqlite:///{home / 'mlflow' / 'mlflow.db'}",
             mlflow_artifacts=Path(env.get("LEAD_SCORING_MLFLOW_ARTIFACTS") or home / "mlflow" / "artifacts"),
             dagster_home=Path(env.get("DAGSTER_HOME") or home / "dagster"),
         )
+
+    def warehouse(self) -> Warehouse:
+        """The configured warehouse: the DuckDB file, or Postgres when LEAD_SCORING_WAREHOUSE_URL says so."""
+        return Warehouse(self.warehouse_url or self.warehouse_path)
 
     @property
     def landing_dir(self) -> Path:
@@ -78,7 +90,30 @@ class Settings:
         """Put the resolved locations into the environment, for dbt and Dagster subprocesses."""
         os.environ["LEAD_SCORING_HOME"] = str(self.home)
         os.environ["LEAD_SCORING_WAREHOUSE_PATH"] = str(self.warehouse_path)
+        if self.warehouse_url:
+            os.environ["LEAD_SCORING_WAREHOUSE_URL"] = self.warehouse_url
+        else:
+            os.environ.pop("LEAD_SCORING_WAREHOUSE_URL", None)
+        os.environ.update(dbt_connection_env(self.warehouse_url))
         os.environ["LEAD_SCORING_DBT_TARGET"] = self.dbt_target
         os.environ["MLFLOW_TRACKING_URI"] = self.mlflow_tracking_uri
         os.environ["LEAD_SCORING_MLFLOW_ARTIFACTS"] = str(self.mlflow_artifacts)
         os.environ["DAGSTER_HOME"] = str(self.dagster_home)
+
+
+def dbt_connection_env(warehouse_url: str) -> dict[str, str]:
+    """The variables dbt's `prod` profile reads, taken apart from the Postgres URL (empty for DuckDB).
+
+    One source of truth: users set the URL once; dbt gets host, port, user,
+    password and database from it through the environment, never from a file.
+    """
+    if not is_postgres_url(warehouse_url):
+        return {}
+    parts = urlsplit(warehouse_url)
+    return {
+        "LEAD_SCORING_PG_HOST": parts.hostname or "127.0.0.1",
+        "LEAD_SCORING_PG_PORT": str(parts.port or 5432),
+        "LEAD_SCORING_PG_USER": unquote(parts.username or "postgres"),
+        "LEAD_SCORING_PG_PASSWORD": unquote(parts.password or ""),
+        "LEAD_SCORING_PG_DBNAME": parts.path.lstrip("/") or "postgres",
+    }

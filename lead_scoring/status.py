@@ -5,7 +5,6 @@ from __future__ import annotations
 from lead_scoring import tables
 from lead_scoring.errors import LeadScoringError
 from lead_scoring.settings import REGISTERED_MODEL, Settings
-from lead_scoring.warehouse import Warehouse
 
 SCORES_TABLE = tables.SCORES
 
@@ -24,7 +23,7 @@ def collect(settings: Settings) -> dict:
 
     report = {
         "home": str(settings.home),
-        "warehouse": str(settings.warehouse_path),
+        "warehouse": str(settings.warehouse()),
         "scores_table": SCORES_TABLE,
         "mlflow_tracking_uri": settings.mlflow_tracking_uri,
         "registered_model": REGISTERED_MODEL,
@@ -46,7 +45,7 @@ def collect(settings: Settings) -> dict:
         }
         report["baseline_roc_auc"] = metrics.get("baseline_roc_auc")
         report["bayes_roc_auc"] = metrics.get("bayes_roc_auc")
-    warehouse = Warehouse(settings.warehouse_path)
+    warehouse = settings.warehouse()
     if warehouse.table_exists(SCORES_TABLE):
         last = warehouse.query(
             f"select max(as_of_date) as d, count(*) filter (where as_of_date = (select max(as_of_date) from {SCORES_TABLE})) as n "

@@ -1,10 +1,15 @@
 """Warehouse access for everything Python writes or reads (dbt has its own adapter).
 
-One small interface: ``query`` returns a DataFrame, ``replace_rows`` swaps the
-rows of one partition (e.g. one landing day, one scoring date) in a single
-transaction, so a failure midway leaves the old rows in place and a re-run
-never duplicates. Connections are opened per call and closed at once: DuckDB
-lets one process write at a time, and dbt runs in another process.
+One interface over two engines: a DuckDB file on one machine, a Postgres
+database on shared infrastructure (``Warehouse("postgresql://...")``). ``query``
+returns a DataFrame; ``replace`` swaps the rows of partitions (one landing day,
+one scoring date) in a single transaction, so a failure midway leaves the old
+rows in place and a re-run never duplicates. Bulk rows go in through each
+engine's fast path (an Arrow scan on DuckDB, ``COPY FROM STDIN`` on Postgres).
+
+SQL passed in is portable (ANSI, runs on both) with ``?`` placeholders.
+Connections are opened per call and closed at once: DuckDB lets one process
+write at a time, and dbt runs in another process.
 """
 
 from __future__ import annotations
@@ -13,40 +18,81 @@ import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
+from urllib.parse import urlsplit, urlunsplit
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 
 from lead_scoring.errors import LeadScoringError
+
+POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg2")
 
 
 class WarehouseError(LeadScoringError):
     """A warehouse problem with a message that names the table."""
 
 
+def is_postgres_url(location: str | Path) -> bool:
+    return str(location).split("://", 1)[0] in POSTGRES_SCHEMES and "://" in str(location)
+
+
+def redacted(location: str | Path) -> str:
+    """The location as it can be shown or logged: a Postgres URL without its password."""
+    if not is_postgres_url(location):
+        return str(location)
+    parts = urlsplit(str(location))
+    if parts.password is None:
+        return str(location)
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 @dataclass(frozen=True)
 class Warehouse:
-    path: Path
+    """``location``: a DuckDB file path, or a ``postgresql://user:password@host:port/db`` URL."""
+
+    location: str | Path
+
+    @property
+    def engine(self) -> str:
+        return "postgres" if is_postgres_url(self.location) else "duckdb"
+
+    @property
+    def path(self) -> Path:
+        """The DuckDB file (a DuckDB warehouse only)."""
+        if self.engine != "duckdb":
+            raise WarehouseError(f"{redacted(self.location)} is a Postgres warehouse, it has no file path")
+        return Path(self.location)
+
+    def _backend(self):
+        from lead_scoring import warehouse_engines
+
+        if self.engine == "postgres":
+            return warehouse_engines.Postgres(str(self.location))
+        return warehouse_engines.DuckDb(Path(self.location))
 
     @contextlib.contextmanager
-    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        if read_only and not Path(self.path).exists():
-            raise WarehouseError(f"warehouse {self.path} does not exist yet: run `lead-scoring demo` first")
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(self.path), read_only=read_only)
-        try:
+    def connect(self, read_only: bool = False) -> Iterator[Any]:
+        """A raw DB-API connection of the engine (duckdb or psycopg2), closed on exit.
+
+        For engine-specific work only (tests, maintenance); use the methods below otherwise.
+        """
+        with self._backend().connect(read_only) as con:
             yield con
-        finally:
-            con.close()
+
+    def query_arrow(self, sql: str, params: list[Any] | None = None) -> pa.Table:
+        return self._backend().query_arrow(sql, params or [])
 
     def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
-        with self.connect(read_only=True) as con:
-            return con.execute(sql, params or []).df()
+        return self._backend().query_df(sql, params or [])
+
+    def execute(self, sql: str, params: list[Any] | None = None) -> None:
+        """Run one statement in its own transaction (DDL, a maintenance delete)."""
+        self._backend().execute(sql, params or [])
 
     def table_exists(self, table: str) -> bool:
         schema, name = table.split(".")
-        if not Path(self.path).exists():
+        if self.engine == "duckdb" and not self.path.exists():
             return False
         found = self.query(
             "select count(*) as n from information_schema.tables where table_schema = ? and table_name = ?",
@@ -54,17 +100,26 @@ class Warehouse:
         )
         return bool(found.n.iloc[0])
 
+    def columns(self, table: str) -> list[str]:
+        """The column names of ``table`` in order (empty if it does not exist)."""
+        schema, name = table.split(".")
+        if self.engine == "duckdb" and not self.path.exists():
+            return []
+        return self.query(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+            "order by ordinal_position",
+            [schema, name],
+        ).column_name.tolist()
+
     def overwrite(self, table: str, data: pa.Table | pd.DataFrame) -> int:
         """Replace the whole table in one transaction (readers see the old or the new rows, never none)."""
-        schema, _ = table.split(".")
-        arrow = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
-        with self.connect() as con:
-            con.execute(f"create schema if not exists {schema}")
-            con.register("incoming", arrow)
-            con.execute("begin transaction")
-            con.execute(f"create or replace table {table} as select * from incoming")
-            con.execute("commit")
-            con.unregister("incoming")
+        arrow = as_arrow(data)
+        try:
+            self._backend().overwrite(table, arrow)
+        except LeadScoringError:
+            raise
+        except Exception as error:
+            raise WarehouseError(f"overwriting {table} failed, nothing written, old rows kept: {error}") from error
         return arrow.num_rows
 
     def replace_rows(self, table: str, data: pa.Table | pd.DataFrame, key_column: str, key_values: list) -> int:
@@ -80,30 +135,24 @@ class Warehouse:
         One commit for the lot: a failure in any of them leaves every old row in
         place, and a 120-day backfill pays for one durable commit instead of 120.
         """
-        inserted, current = 0, None
-        with self.connect() as con:
-            con.execute("begin transaction")
-            try:
-                for current in replacements:
-                    arrow = current.arrow()
-                    con.execute(f"create schema if not exists {current.table.split('.')[0]}")
-                    con.register("incoming", arrow)
-                    con.execute(f"create table if not exists {current.table} as select * from incoming limit 0")
-                    con.execute(
-                        f"delete from {current.table} where {current.key_column} in (select unnest(?))",
-                        [list(current.key_values)],
-                    )
-                    con.execute(f"insert into {current.table} by name select * from incoming")
-                    con.unregister("incoming")
-                    inserted += arrow.num_rows
-                con.execute("commit")
-            except Exception as error:
-                con.execute("rollback")
-                where = f"{current.table} ({current.key_column} in {list(current.key_values)[:3]})" if current else "the warehouse"
-                if isinstance(error, LeadScoringError):
-                    raise
-                raise WarehouseError(f"writing {where} failed, nothing written, old rows kept: {error}") from error
-        return inserted
+        progress: list[Replacement] = []
+
+        def tracked() -> Iterator[Replacement]:
+            for replacement in replacements:
+                progress[:] = [replacement]
+                yield replacement
+
+        try:
+            return self._backend().replace(tracked())
+        except LeadScoringError:
+            raise
+        except Exception as error:
+            current = progress[0] if progress else None
+            where = f"{current.table} ({current.key_column} in {list(current.key_values)[:3]})" if current else "the warehouse"
+            raise WarehouseError(f"writing {where} failed, nothing written, old rows kept: {error}") from error
+
+    def __str__(self) -> str:
+        return redacted(self.location)
 
 
 @dataclass(frozen=True)
@@ -116,4 +165,8 @@ class Replacement:
     data: pa.Table | pd.DataFrame
 
     def arrow(self) -> pa.Table:
-        return self.data if isinstance(self.data, pa.Table) else pa.Table.from_pandas(self.data, preserve_index=False)
+        return as_arrow(self.data)
+
+
+def as_arrow(data: pa.Table | pd.DataFrame) -> pa.Table:
+    return data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)

@@ -13,8 +13,11 @@ from lead_scoring.settings import Settings
 
 DAILY = dg.DailyPartitionsDefinition(start_date=Settings.from_env().history_start().isoformat())
 
-# Runs that write to the DuckDB file carry this tag; dagster.yaml allows one such run at a time.
+# Runs that write to the warehouse carry this tag; the local dagster.yaml allows one such run
+# at a time (DuckDB takes one writing process). Runs that also run `dbt build` carry the second
+# one; the production dagster.yaml allows one of those at a time (dbt rebuilds shared tables).
 WAREHOUSE_WRITER_TAG = {"lead_scoring/warehouse": "writer"}
+DBT_BUILD_TAG = {"lead_scoring/dbt": "build"}
 
 
 def scoring_as_of(partition_key: str) -> date:

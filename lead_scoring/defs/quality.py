@@ -25,14 +25,6 @@ FEATURE_TABLES = {
 NON_FEATURE_COLUMNS = {"lead_id", "as_of_date", "lead_created_date", "converted_within_30d", "label_is_mature", "label_window_end", "split"}
 
 
-def _columns(warehouse, table: str) -> list[str]:
-    schema, name = table.split(".")
-    return warehouse.query(
-        "select column_name from information_schema.columns where table_schema = ? and table_name = ? order by ordinal_position",
-        [schema, name],
-    ).column_name.tolist()
-
-
 def _allowed_columns(table: str) -> set[str]:
     from lead_scoring.ml.features import feature_contract
     from lead_scoring.ml.scoring import SCORE_COLUMNS
@@ -52,7 +44,7 @@ def _no_pii_check(asset_key: dg.AssetKey, table: str) -> dg.AssetChecksDefinitio
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         from lead_scoring.quality import guards
 
-        found = guards.unexpected_columns(_columns(warehouse.get(), table), _allowed_columns(table))
+        found = guards.unexpected_columns(warehouse.get().columns(table), _allowed_columns(table))
         bad = sorted(set(found["not_allowed"]) | set(found["pii"]))
         return blocking_result(
             not bad,

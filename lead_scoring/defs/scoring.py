@@ -3,7 +3,7 @@
 import dagster as dg
 
 from lead_scoring import tables
-from lead_scoring.defs.partitions import DAILY, WAREHOUSE_WRITER_TAG, scoring_as_of
+from lead_scoring.defs.partitions import DAILY, DBT_BUILD_TAG, WAREHOUSE_WRITER_TAG, scoring_as_of
 from lead_scoring.defs.training import model_promotion
 from lead_scoring.resources import MlflowResource, WarehouseResource
 from lead_scoring.settings import REGISTERED_MODEL, Settings
@@ -48,7 +48,7 @@ daily_scoring_job = dg.define_asset_job(
     | dg.AssetSelection.assets(dg.AssetKey(["marts", "lead_features_current"])).upstream()
     | dg.AssetSelection.groups("ingestion"),
     partitions_def=DAILY,
-    tags=WAREHOUSE_WRITER_TAG,
+    tags={**WAREHOUSE_WRITER_TAG, **DBT_BUILD_TAG},
     description="Ingest the landing day, rebuild the dbt features as of the next morning, score the open leads.",
 )
 daily_scoring_schedule = dg.build_schedule_from_partitioned_job(daily_scoring_job, hour_of_day=1)

@@ -7,7 +7,7 @@ loading the code location does not import scikit-learn and MLflow.
 import dagster as dg
 
 from lead_scoring import tables
-from lead_scoring.defs.partitions import WAREHOUSE_WRITER_TAG
+from lead_scoring.defs.partitions import DBT_BUILD_TAG, WAREHOUSE_WRITER_TAG
 from lead_scoring.resources import MlflowResource, WarehouseResource
 from lead_scoring.settings import Settings
 
@@ -125,7 +125,7 @@ def model_promotion(
 retrain_job = dg.define_asset_job(
     "retrain",
     selection=dg.AssetSelection.groups("features", "training"),
-    tags=WAREHOUSE_WRITER_TAG,
+    tags={**WAREHOUSE_WRITER_TAG, **DBT_BUILD_TAG},
     description="Rebuild the dbt features, train and track a candidate, promote it if it wins.",
 )
 weekly_retrain = dg.ScheduleDefinition(job=retrain_job, cron_schedule="0 3 * * 1", execution_timezone="UTC")

@@ -1,0 +1,173 @@
+"""The production topology as real processes on loopback, against fresh Postgres databases.
+
+`mlflow server` (Postgres backend store, local artifact destination), the code
+server (`dagster api grpc`), `dagster-daemon run` and `dagster-webserver`, with
+the production dagster.yaml (Postgres storage, queued runs, run monitoring).
+The pipeline is launched through the webserver's GraphQL API as the UI does;
+everything is read back where a user would look: Dagster's tables in Postgres,
+the MLflow server over HTTP, the Postgres warehouse. Then the daemon is killed
+with a run in the queue, and the queue recovers when it comes back.
+"""
+
+import os
+import signal
+import time
+from datetime import date, timedelta
+
+import psycopg2
+import pytest
+
+from lead_scoring.instance import ensure_dagster_home
+from lead_scoring.simulator.generator import simulate
+from lead_scoring.warehouse import Warehouse
+from tests.integration.services import ROOT, DagsterGraphQL, Services, free_port, http_json, tcp_open, wait_until
+from tests.postgres import fresh_databases
+
+pytestmark = pytest.mark.integration
+
+DAYS, LEADS_PER_DAY, SEED = 61, 40, 11  # the smallest history that trains and promotes a model
+START = date.today() - timedelta(days=DAYS + 1)
+LAST_DAY = START + timedelta(days=DAYS - 1)
+RAW_KEYS = {"leads": "lead_id", "activities": "activity_id", "campaigns": "campaign_id"}
+
+
+@pytest.fixture(scope="module")
+def databases():
+    with fresh_databases("ls_topo", "warehouse", "dagster", "mlflow") as urls:
+        yield urls
+
+
+@pytest.fixture(scope="module")
+def topology(tmp_path_factory, databases):
+    home = tmp_path_factory.mktemp("topology")
+    simulate(home / "landing", home / "ground_truth", START, DAYS, LEADS_PER_DAY, SEED)
+    dagster_home = home / "dagster"
+    ensure_dagster_home(dagster_home, production=True)
+    ports = {name: free_port() for name in ("mlflow", "grpc", "webserver")}
+    workspace = home / "workspace.yaml"
+    # deploy/workspace.yaml with the code server on loopback instead of the compose service name
+    workspace.write_text(
+        (ROOT / "deploy" / "workspace.yaml").read_text()
+        .replace("host: dagster-code", "host: 127.0.0.1").replace("port: 4000", f"port: {ports['grpc']}")
+    )
+    env = {
+        key: value for key, value in os.environ.items()
+        if not key.startswith(("LEAD_SCORING_", "DAGSTER_", "MLFLOW_"))
+    }
+    env.update(
+        LEAD_SCORING_HOME=str(home),
+        LEAD_SCORING_WAREHOUSE_URL=databases["warehouse"],
+        MLFLOW_TRACKING_URI=f"http://127.0.0.1:{ports['mlflow']}",
+        MLFLOW_ALLOW_PICKLE_DESERIALIZATION="false",
+        DAGSTER_HOME=str(dagster_home),
+        DAGSTER_POSTGRES_URL=databases["dagster"],
+        DAGSTER_MAX_CONCURRENT_RUNS="4",
+    )
+    services = Services(env, home / "logs")
+    try:
+        mlflow = services.start("mlflow", [
+            "mlflow", "server", "--backend-store-uri", databases["mlflow"],
+            "--artifacts-destination", str(home / "mlflow-artifacts"),
+            "--host", "127.0.0.1", "--port", str(ports["mlflow"]), "--workers", "1",
+        ])
+        code = services.start("code", [
+            "dagster", "api", "grpc", "--module-name", "lead_scoring.definitions",
+            "--host", "127.0.0.1", "--port", str(ports["grpc"]),
+        ])
+        daemon = services.start("daemon", ["dagster-daemon", "run", "--workspace", str(workspace)])
+        webserver = services.start("webserver", [
+            "dagster-webserver", "--host", "127.0.0.1", "--port", str(ports["webserver"]), "--workspace", str(workspace),
+        ])
+        wait_until("MLflow /health", lambda: http_json(f"http://127.0.0.1:{ports['mlflow']}/health") or True, 90, mlflow)
+        wait_until("the code server's port", lambda: tcp_open(ports["grpc"]), 120, code)
+        graphql = DagsterGraphQL(ports["webserver"], "lead_scoring")
+        wait_until("the code location in the webserver", graphql.location_loaded, 120, webserver)
+        yield {"home": home, "env": env, "ports": ports, "services": services, "graphql": graphql, "daemon": daemon,
+               "workspace": workspace, "databases": databases}
+    finally:
+        services.stop_all()
+
+
+def dagster_rows(url: str, sql: str) -> list[tuple]:
+    con = psycopg2.connect(url)
+    try:
+        with con.cursor() as cur:
+            cur.execute(sql)
+            return cur.fetchall()
+    finally:
+        con.close()
+
+
+def logs(topology) -> str:
+    return "\n".join(f"--- {s.name}\n{s.log_tail(3000)}" for s in topology["services"].started)
+
+
+def test_pipeline_runs_on_the_topology_and_the_queue_survives_the_daemon(topology):
+    graphql, databases = topology["graphql"], topology["databases"]
+    history_end = LAST_DAY - timedelta(days=1)
+    run_ids = []
+    for job, tags in [
+        ("ingestion", {"dagster/asset_partition_range_start": START.isoformat(),
+                       "dagster/asset_partition_range_end": history_end.isoformat()}),
+        ("retrain", {}),
+        ("daily_scoring", {"dagster/partition": LAST_DAY.isoformat()}),
+    ]:
+        run_ids.append(graphql.launch(job, tags))
+        graphql.wait_for(run_ids[-1], timeout=240, logs=lambda: logs(topology))
+
+    # Dagster's runs and events are in Postgres
+    stored = dict(dagster_rows(databases["dagster"], "select run_id, status from runs"))
+    assert all(stored.get(run_id) == "SUCCESS" for run_id in run_ids)
+    events = dagster_rows(databases["dagster"], f"select count(*) from event_logs where run_id in ({', '.join(repr(r) for r in run_ids)})")
+    assert events[0][0] > 50
+
+    # The MLflow server holds the run and the registered champion, read over HTTP
+    api = f"http://127.0.0.1:{topology['ports']['mlflow']}/api/2.0/mlflow"
+    champion = http_json(f"{api}/registered-models/alias?name=lead_scoring&alias=champion")["model_version"]
+    run = http_json(f"{api}/runs/get?run_id={champion['run_id']}")["run"]
+    assert run["info"]["status"] == "FINISHED"
+    assert {m["key"] for m in run["data"]["metrics"]} >= {"roc_auc", "baseline_roc_auc"}
+    assert champion["source"].startswith(("models:/", "mlflow-artifacts:/"))
+    assert list((topology["home"] / "mlflow-artifacts").rglob("model.skops")), "the server stored the artifacts"
+
+    # Scores are in the Postgres warehouse; no PII column left raw
+    wh = Warehouse(databases["warehouse"])
+    as_of = LAST_DAY + timedelta(days=1)
+    scored = wh.query("select count(*) as n, count(distinct lead_id) as leads from scoring.lead_scores where as_of_date = ?", [as_of])
+    assert scored.n.iloc[0] == scored.leads.iloc[0] > 0
+    assert champion["version"] == str(wh.query("select max(model_version) as v from scoring.lead_scores").v.iloc[0])
+    raw_before = {t: wh.query(f"select count(*) as n from raw.{t}").n.iloc[0] for t in RAW_KEYS}
+
+    # The daemon dies with a run in the queue: the run waits; a new daemon picks it up
+    daemon = topology["daemon"]
+    daemon.signal(signal.SIGKILL)
+    daemon.popen.wait(timeout=10)
+    rerun = graphql.launch("daily_scoring", {"dagster/partition": LAST_DAY.isoformat()})
+    time.sleep(5)
+    assert graphql.run(rerun)["status"] == "QUEUED"
+    topology["services"].start("daemon", ["dagster-daemon", "run", "--workspace", str(topology["workspace"])])
+    graphql.wait_for(rerun, timeout=180, logs=lambda: logs(topology))
+
+    # The re-run replaced the day's rows: nothing duplicated anywhere
+    again = wh.query("select count(*) as n, count(distinct lead_id) as leads from scoring.lead_scores where as_of_date = ?", [as_of])
+    assert again.n.iloc[0] == again.leads.iloc[0] == scored.n.iloc[0]
+    for table, key in RAW_KEYS.items():
+        counts = wh.query(f"select count(*) as n, count(distinct {key}) as keys from raw.{table}")
+        assert counts.n.iloc[0] == counts.keys.iloc[0] == raw_before[table], table
+
+
+def test_concurrent_runs_on_postgres_run_in_parallel_without_colliding(topology):
+    """Two ingestion runs of different days, launched at once: both run at the same time, each day loaded once."""
+    graphql, wh = topology["graphql"], Warehouse(topology["databases"]["warehouse"])
+    before = wh.query("select _landed_date, count(*) as n from raw.activities group by _landed_date order by 1")
+    halves = [(START, START + timedelta(days=9)), (START + timedelta(days=10), START + timedelta(days=19))]
+    run_ids = [
+        graphql.launch("ingestion", {"dagster/asset_partition_range_start": first.isoformat(),
+                                     "dagster/asset_partition_range_end": last.isoformat()})
+        for first, last in halves
+    ]
+    runs = [graphql.wait_for(run_id, timeout=180, logs=lambda: logs(topology)) for run_id in run_ids]
+    first, second = sorted(runs, key=lambda r: r["startTime"])
+    assert second["startTime"] < first["endTime"], f"the runs did not overlap: {runs}"
+    after = wh.query("select _landed_date, count(*) as n from raw.activities group by _landed_date order by 1")
+    assert after.equals(before)

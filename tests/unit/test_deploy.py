@@ -1,0 +1,157 @@
+"""docker-compose.yml, the Dockerfile and the production dagster.yaml, checked against the code.
+
+No Docker engine runs here, so the compose file is held to what it can be
+checked against: each service command (and health check) is a real command of
+the installed packages with real options, every variable it or dagster.yaml
+references is documented in .env.example, the compose workspace points at the
+code server, and nothing is published beyond 127.0.0.1.
+"""
+
+import importlib
+import re
+import tomllib
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import click
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = {"postgres", "mlflow", "dagster-code", "dagster-webserver", "dagster-daemon"}
+VARIABLE = re.compile(r"\$\{(\w+)")
+
+
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def documented_variables() -> set[str]:
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    return {line.split("=", 1)[0] for line in lines if re.match(r"^\w+=", line)}
+
+
+def env_example() -> dict[str, str]:
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if re.match(r"^\w+=", line))
+
+
+def command_problems(argv: list[str]) -> list[str]:
+    """What is wrong with ``argv`` as a call of an installed console script (empty = a real command)."""
+    scripts = {ep.name: ep for ep in entry_points(group="console_scripts")}
+    if argv[0] not in scripts:
+        return [f"{argv[0]!r} is not an entry point of the installed packages"]
+    command, args = scripts[argv[0]].load(), list(argv[1:])
+    if not isinstance(command, click.Command):  # a `main()` wrapper: its module's click `cli`
+        command = getattr(importlib.import_module(scripts[argv[0]].module), "cli", None)
+    while isinstance(command, click.Group) and args and not args[0].startswith("-"):
+        name = args.pop(0)
+        if name not in command.commands:
+            return [f"{argv[0]}: no subcommand {name!r}"]
+        command = command.commands[name]
+    if not isinstance(command, click.Command):
+        return [f"{argv[0]} is not a click command"]
+    options = {opt: p for p in command.params if isinstance(p, click.Option) for opt in p.opts + p.secondary_opts}
+    problems = []
+    while args:
+        token = args.pop(0)
+        if not token.startswith("-"):
+            continue
+        option = options.get(token.split("=", 1)[0])
+        if option is None:
+            problems.append(f"{' '.join(argv[:3])}: no option {token!r}")
+        elif not option.is_flag and "=" not in token and args:
+            args.pop(0)
+    return problems
+
+
+def compose_problems(spec: dict) -> list[str]:
+    problems = []
+    if set(spec["services"]) != SERVICES:
+        problems.append(f"services {sorted(spec['services'])} != {sorted(SERVICES)}")
+    for name, service in spec["services"].items():
+        if "command" in service:
+            problems += command_problems([str(part) for part in service["command"]])
+        check = service.get("healthcheck", {}).get("test")
+        if not check:
+            problems.append(f"service {name} has no health check")
+        elif check[0] == "CMD":
+            problems += command_problems([str(part) for part in check[1:]]) if check[1] != "python" else []
+        for port in service.get("ports", []):
+            if not str(port).startswith("127.0.0.1:"):
+                problems.append(f"service {name} publishes {port} beyond 127.0.0.1")
+    undocumented = set(VARIABLE.findall(yaml.safe_dump(spec))) - documented_variables()
+    if undocumented:
+        problems.append(f"variables not documented in .env.example: {sorted(undocumented)}")
+    return problems
+
+
+def test_compose_file_matches_the_code():
+    assert compose_problems(compose()) == []
+
+
+@pytest.mark.parametrize(
+    "breakage, expected",
+    [
+        (lambda s: s["services"]["dagster-code"].update(command=["dagster", "api", "grpcc"]), "no subcommand 'grpcc'"),
+        (lambda s: s["services"]["mlflow"]["command"].append("--no-such-flag"), "no option '--no-such-flag'"),
+        (lambda s: s["services"]["dagster-daemon"].update(command=["dagster-deamon", "run"]), "not an entry point"),
+        (lambda s: s["services"]["mlflow"]["environment"].update(X="${UNDOCUMENTED_SECRET}") if "environment" in s["services"]["mlflow"]
+         else s["services"]["mlflow"].update(environment={"X": "${UNDOCUMENTED_SECRET}"}), "UNDOCUMENTED_SECRET"),
+        (lambda s: s["services"]["dagster-webserver"].update(ports=["3000:3000"]), "beyond 127.0.0.1"),
+        (lambda s: s["services"]["dagster-daemon"].pop("healthcheck"), "no health check"),
+    ],
+)
+def test_compose_check_catches_a_broken_file(breakage, expected):
+    spec = compose()
+    breakage(spec)
+    assert any(expected in problem for problem in compose_problems(spec))
+
+
+def option_value(command: list, option: str) -> str:
+    return str(command[command.index(option) + 1])
+
+
+def test_compose_workspace_points_at_the_code_server():
+    spec = compose()
+    code = spec["services"]["dagster-code"]["command"]
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["dagster"]
+    assert option_value(code, "--module-name") == tool["module_name"]
+    for name in ("dagster-webserver", "dagster-daemon"):
+        workspace = yaml.safe_load((ROOT / option_value(spec["services"][name]["command"], "--workspace")).read_text())
+        (server,) = [entry["grpc_server"] for entry in workspace["load_from"]]
+        assert (server["host"], str(server["port"])) == ("dagster-code", option_value(code, "--port"))
+        assert server["location_name"] == tool["code_location_name"]
+
+
+def test_env_example_documents_every_setting_and_holds_no_secret():
+    documented = env_example()
+    settings_source = (ROOT / "lead_scoring" / "settings.py").read_text()
+    read_by_settings = set(re.findall(r'env(?:\.get)?\(\s*"(\w+)"', settings_source))
+    assert read_by_settings - {"LEAD_SCORING_WAREHOUSE_PATH", "LEAD_SCORING_MLFLOW_ARTIFACTS"} <= set(documented)
+    dagster_yaml_vars = set(re.findall(r"env: (\w+)", (ROOT / "deploy" / "dagster.yaml").read_text()))
+    assert dagster_yaml_vars <= set(documented)
+    passwords = [value for key, value in documented.items() if "PASSWORD" in key]
+    urls = [value for value in documented.values() if value.startswith("postgresql://")]
+    assert passwords and all(value == "change-me" for value in passwords)
+    assert urls and all(":change-me@" in url for url in urls)
+    assert ".env" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+def test_dockerfile_copies_what_exists():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    copied = re.findall(r"^COPY (\S+)", dockerfile, re.M)
+    assert copied and all((ROOT / path).exists() for path in copied)
+    assert "lead-scoring prepare" in dockerfile and "deploy/dagster.yaml" in dockerfile
+
+
+def test_production_dagster_yaml_is_a_valid_instance_config(tmp_path, monkeypatch):
+    from dagster._core.instance.config import dagster_instance_config
+
+    monkeypatch.setenv("DAGSTER_POSTGRES_URL", "postgresql://u:p@127.0.0.1:5432/dagster")
+    monkeypatch.setenv("DAGSTER_MAX_CONCURRENT_RUNS", "4")
+    (tmp_path / "dagster.yaml").write_text((ROOT / "deploy" / "dagster.yaml").read_text())
+    config, _ = dagster_instance_config(str(tmp_path))
+    assert config["storage"]["postgres"]["postgres_url"] == {"env": "DAGSTER_POSTGRES_URL"}
+    assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
+    assert config["run_monitoring"]["enabled"] and config["freshness"]["enabled"]

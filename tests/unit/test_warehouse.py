@@ -1,0 +1,124 @@
+"""The one warehouse interface behaves the same on DuckDB and on Postgres (a fresh database per module)."""
+
+import multiprocessing
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from lead_scoring import ingest
+from lead_scoring.settings import Settings, dbt_connection_env
+from lead_scoring.simulator.generator import simulate
+from lead_scoring.warehouse import Replacement, Warehouse, WarehouseError, redacted
+from tests.postgres import fresh_databases
+
+START = date(2026, 5, 4)
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    with fresh_databases("ls_wh", "wh") as urls:
+        yield urls["wh"]
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def wh(request, tmp_path, postgres_url):
+    if request.param == "duckdb":
+        return Warehouse(tmp_path / "wh.duckdb")
+    warehouse = Warehouse(postgres_url)
+    for schema in ("ml", "raw", "quarantine", "ground_truth"):
+        warehouse.execute(f"drop schema if exists {schema} cascade")
+    return warehouse
+
+
+def sample() -> pa.Table:
+    return pa.table(
+        {
+            "day": pa.array([date(2026, 1, 1), date(2026, 1, 1), date(2026, 1, 2)], pa.date32()),
+            "lead_id": ["L1", "L2", ""],
+            "n": pa.array([1, None, 3], pa.int64()),
+            "x": [1.5, float("nan"), -2.0],
+            "flag": [True, False, None],
+            "seen_at": pa.array([datetime(2026, 1, 1, 8, 30), None, datetime(2026, 1, 2, 23, 59, 59, 5)], pa.timestamp("us")),
+            "note": ['with "quotes", commas', None, "line\nbreak"],
+        }
+    )
+
+
+def test_rows_come_back_as_they_went_in(wh):
+    assert wh.replace_rows("ml.t", sample(), "day", [date(2026, 1, 1), date(2026, 1, 2)]) == 3
+    back = wh.query("select * from ml.t order by n nulls last")
+    assert back.columns.tolist() == sample().column_names
+    assert back.lead_id.tolist() == ["L1", "", "L2"]  # an empty string stays empty, not null
+    assert back.n.isna().tolist() == [False, False, True]
+    assert back.x.iloc[0] == 1.5 and pd.isna(back.x.iloc[2])
+    assert back.flag.tolist()[:2] == [True, None] or back.flag.tolist()[:2] == [True, pd.NA]
+    assert back.note.tolist()[0] == 'with "quotes", commas' and back.note.tolist()[1] == "line\nbreak"
+    assert pd.api.types.is_datetime64_any_dtype(back.day) and pd.api.types.is_datetime64_any_dtype(back.seen_at)
+    assert back.seen_at.iloc[1] == pd.Timestamp(2026, 1, 2, 23, 59, 59, 5)
+    assert wh.query("select count(*) as n from ml.t where lead_id = ? and day = ?", ["L1", date(2026, 1, 1)]).n.iloc[0] == 1
+    assert wh.columns("ml.t") == sample().column_names and wh.table_exists("ml.t") and not wh.table_exists("ml.nope")
+
+
+def test_replacing_a_partition_twice_never_duplicates(wh):
+    for _ in range(2):
+        wh.replace_rows("ml.t", sample(), "day", [date(2026, 1, 1), date(2026, 1, 2)])
+    wh.replace_rows("ml.t", sample().slice(2), "day", [date(2026, 1, 2)])
+    assert wh.query("select count(*) as n from ml.t").n.iloc[0] == 3
+
+
+def test_a_failure_midway_leaves_every_old_row(wh):
+    wh.replace_rows("ml.t", pa.table({"day": [1, 2], "x": [1.0, 2.0]}), "day", [1, 2])
+    batches = [Replacement("ml.t", "day", [1], pa.table({"day": [1], "x": [10.0]})),
+               Replacement("ml.t", "day", [2], pa.table({"day": [2], "x": ["bad"]}))]
+    with pytest.raises(WarehouseError, match=r"ml.t \(day in \[2\]\).*nothing written"):
+        wh.replace(batches)
+    assert wh.query("select x from ml.t order by day").x.tolist() == [1.0, 2.0]
+
+
+def test_overwrite_swaps_the_whole_table(wh):
+    wh.overwrite("ml.ref", pd.DataFrame({"feature": ["a", "b"], "null_rate": [0.1, 0.2]}))
+    wh.overwrite("ml.ref", pd.DataFrame({"feature": ["c"], "null_rate": [0.3]}))
+    assert wh.query("select feature from ml.ref").feature.tolist() == ["c"]
+
+
+def test_ingestion_is_idempotent_on_both_engines(wh, tmp_path):
+    simulate(tmp_path / "landing", tmp_path / "truth", START, 3, 20, seed=5)
+    days = [START + timedelta(days=i) for i in range(3)]
+    first = ingest.load_days(wh, tmp_path / "landing", days)
+    ingest.load_days(wh, tmp_path / "landing", days[1:])
+    for table, report in first.items():
+        assert wh.query(f"select count(*) as n from raw.{table}").n.iloc[0] == report.loaded
+    assert wh.query("select count(distinct lead_id) = count(*) as ok from raw.leads").ok.iloc[0]
+
+
+def _write_day(url: str, day: int) -> None:
+    rows = pa.table({"day": [day] * 50_000, "x": [float(day)] * 50_000})
+    Warehouse(url).replace([Replacement("ml.parallel", "day", [day], rows)] * 3)
+
+
+def test_postgres_takes_concurrent_writers_of_different_partitions(postgres_url):
+    Warehouse(postgres_url).execute("drop schema if exists ml cascade")
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(4) as pool:
+        pool.starmap(_write_day, [(postgres_url, day) for day in range(4)])
+    counts = Warehouse(postgres_url).query("select day, count(*) as n from ml.parallel group by day order by day")
+    assert counts.n.tolist() == [50_000] * 4
+
+
+def test_settings_pick_postgres_from_one_url(monkeypatch, tmp_path):
+    monkeypatch.setenv("LEAD_SCORING_HOME", str(tmp_path))
+    monkeypatch.delenv("LEAD_SCORING_DBT_TARGET", raising=False)
+    monkeypatch.setenv("LEAD_SCORING_WAREHOUSE_URL", "postgresql://app:s%40cret@db.internal:6543/lead_scoring")
+    settings = Settings.from_env()
+    assert settings.warehouse().engine == "postgres" and settings.dbt_target == "prod"
+    assert dbt_connection_env(settings.warehouse_url) == {
+        "LEAD_SCORING_PG_HOST": "db.internal", "LEAD_SCORING_PG_PORT": "6543", "LEAD_SCORING_PG_USER": "app",
+        "LEAD_SCORING_PG_PASSWORD": "s@cret", "LEAD_SCORING_PG_DBNAME": "lead_scoring",
+    }
+    assert "s%40cret" not in redacted(settings.warehouse_url) and "***" in str(settings.warehouse())
+    monkeypatch.delenv("LEAD_SCORING_WAREHOUSE_URL")
+    settings = Settings.from_env()
+    assert settings.warehouse().engine == "duckdb" and settings.dbt_target == "dev"
+    assert settings.warehouse().path == tmp_path / "warehouse.duckdb"
