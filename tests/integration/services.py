@@ -35,6 +35,11 @@ def http_json(url: str, payload: dict | None = None, timeout: float = 30) -> dic
         return json.loads(response.read())
 
 
+def http_ok(url: str) -> bool:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.status == 200
+
+
 def wait_until(what: str, ready: Callable[[], object], timeout: float, process: "Service | None" = None) -> object:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -65,16 +70,6 @@ class Service:
         except ProcessLookupError:
             pass
 
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.signal(signal.SIGTERM)
-            try:
-                self.popen.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                pass
-        self.signal(signal.SIGKILL)  # the group: children the service left behind too
-        self.popen.wait(timeout=15)
-
 
 @dataclass
 class Services:
@@ -95,8 +90,18 @@ class Services:
         return service
 
     def stop_all(self) -> None:
-        for service in reversed(self.started):
-            service.stop()
+        """SIGTERM to every group at once, a few seconds' grace, then SIGKILL to whatever is left."""
+        for service in self.started:
+            if service.popen.poll() is None:
+                service.signal(signal.SIGTERM)
+        deadline = time.monotonic() + 8
+        for service in self.started:
+            try:
+                service.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+            service.signal(signal.SIGKILL)  # the group: children the service left behind too
+            service.popen.wait(timeout=15)
 
 
 def tcp_open(port: int) -> bool:
