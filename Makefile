@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOME_DIR := $(or $(LEAD_SCORING_HOME),$(CURDIR)/.lead_scoring)
 DBT_SOURCES := dbt_project/dbt_project.yml $(shell find dbt_project/models dbt_project/macros dbt_project/tests -type f 2>/dev/null)
 
-.PHONY: install manifest demo test ui mlflow-ui bench clean
+.PHONY: install manifest demo test ui mlflow-ui bench bench-postgres clean
 
 install: $(VENV)/.installed
 
@@ -35,6 +35,9 @@ mlflow-ui: install
 
 bench: install manifest
 	$(BIN)/python benchmarks/bench_demo.py
+
+bench-postgres: install manifest
+	$(BIN)/python benchmarks/bench_postgres.py
 
 clean:
 	rm -rf $(HOME_DIR) dbt_project/target dbt_project/logs

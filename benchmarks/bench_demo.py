@@ -28,11 +28,13 @@ PEAK_WRAPPER = (
 )
 
 
-def measured(command: list[str], home: Path) -> tuple[float, float, str]:
+def measured(command: list[str], home: Path, extra_env: dict[str, str] | None = None) -> tuple[float, float, str]:
     """Wall seconds, peak RSS in MiB of the largest process in the tree, stdout."""
     env = {**os.environ, "LEAD_SCORING_HOME": str(home)}
-    for variable in ("DAGSTER_HOME", "MLFLOW_TRACKING_URI", "LEAD_SCORING_WAREHOUSE_PATH"):
+    for variable in ("DAGSTER_HOME", "MLFLOW_TRACKING_URI", "LEAD_SCORING_WAREHOUSE_PATH", "LEAD_SCORING_WAREHOUSE_URL",
+                     "LEAD_SCORING_DBT_TARGET"):
         env.pop(variable, None)
+    env.update(extra_env or {})
     started = time.perf_counter()
     result = subprocess.run([sys.executable, "-c", PEAK_WRAPPER, *command], env=env, capture_output=True, text=True)
     wall = time.perf_counter() - started

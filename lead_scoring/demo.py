@@ -130,7 +130,9 @@ def run_demo(
     """
     if days < MIN_DAYS + 1:
         raise DemoError(f"--days {days}: the history must span at least {MIN_DAYS + 1} days (30-day labels need time to mature)")
-    if settings.warehouse().table_exists("raw.leads") and not reset:
+    warehouse = settings.warehouse()
+    in_use = warehouse.table_exists("raw.leads") if warehouse.engine == "postgres" else settings.warehouse_path.exists()
+    if in_use and not reset:
         raise DemoError(f"{settings.home} already holds a demo: pass --reset to start over")
     reset_home(settings)
     settings.export()

@@ -17,7 +17,7 @@ SMALL_DEMO = ["--days", "65", "--leads-per-day", "60", "--seed", "7", "--end-dat
 
 
 def home_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "MLFLOW_TRACKING_URI", "LEAD_SCORING_WAREHOUSE_PATH")}
+    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "MLFLOW_TRACKING_URI", "LEAD_SCORING_WAREHOUSE_PATH", "LEAD_SCORING_WAREHOUSE_URL", "LEAD_SCORING_DBT_TARGET")}
     env["LEAD_SCORING_HOME"] = str(home)
     return env
 
@@ -40,7 +40,7 @@ def demo_home(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def demo_settings(demo_home) -> Settings:
     os.environ["LEAD_SCORING_HOME"] = str(demo_home)  # session-wide: in-process reruns read the same home
-    for variable in ("DAGSTER_HOME", "MLFLOW_TRACKING_URI", "LEAD_SCORING_WAREHOUSE_PATH"):
+    for variable in ("DAGSTER_HOME", "MLFLOW_TRACKING_URI", "LEAD_SCORING_WAREHOUSE_PATH", "LEAD_SCORING_WAREHOUSE_URL", "LEAD_SCORING_DBT_TARGET"):
         os.environ.pop(variable, None)
     settings = Settings.from_env()
     settings.export()

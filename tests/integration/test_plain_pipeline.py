@@ -13,7 +13,7 @@ SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "plain_pipeline.py
 
 
 def test_plain_pipeline_runs_every_stage(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "MLFLOW_TRACKING_URI", "LEAD_SCORING_WAREHOUSE_PATH")}
+    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "MLFLOW_TRACKING_URI", "LEAD_SCORING_WAREHOUSE_PATH", "LEAD_SCORING_WAREHOUSE_URL", "LEAD_SCORING_DBT_TARGET")}
     result = subprocess.run(
         [sys.executable, str(SCRIPT), "--home", str(tmp_path / "home"), "--days", "65", "--leads-per-day", "60", "--seed", "7"],
         env=env, capture_output=True, text=True, timeout=600,
