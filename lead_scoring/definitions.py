@@ -19,7 +19,11 @@ from lead_scoring.settings import Settings
 
 def build_resources(settings: Settings) -> dict:
     return {
-        "warehouse": WarehouseResource(location=str(settings.warehouse().location)),
+        # A Postgres URL holds a password: the resource reads it from the environment at run time,
+        # so the Dagster UI shows the variable's name, never its value.
+        "warehouse": WarehouseResource(
+            location=dg.EnvVar("LEAD_SCORING_WAREHOUSE_URL") if settings.warehouse_url else str(settings.warehouse_path)
+        ),
         "landing": LandingResource(
             landing_dir=str(settings.landing_dir), ground_truth_dir=str(settings.ground_truth_dir)
         ),

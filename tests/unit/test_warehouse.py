@@ -122,3 +122,14 @@ def test_settings_pick_postgres_from_one_url(monkeypatch, tmp_path):
     settings = Settings.from_env()
     assert settings.warehouse().engine == "duckdb" and settings.dbt_target == "dev"
     assert settings.warehouse().path == tmp_path / "warehouse.duckdb"
+
+
+def test_the_dagster_resource_never_holds_the_postgres_password(monkeypatch, tmp_path):
+    from lead_scoring.definitions import build_resources
+
+    monkeypatch.setenv("LEAD_SCORING_HOME", str(tmp_path))
+    monkeypatch.setenv("LEAD_SCORING_WAREHOUSE_URL", "postgresql://app:s3cret@db.internal:5432/lead_scoring")
+    resource = build_resources(Settings.from_env())["warehouse"]
+    assert "s3cret" not in repr(resource) and "LEAD_SCORING_WAREHOUSE_URL" in repr(resource)
+    monkeypatch.delenv("LEAD_SCORING_WAREHOUSE_URL")
+    assert str(tmp_path / "warehouse.duckdb") in repr(build_resources(Settings.from_env())["warehouse"])
