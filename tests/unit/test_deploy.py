@@ -155,3 +155,15 @@ def test_production_dagster_yaml_is_a_valid_instance_config(tmp_path, monkeypatc
     assert config["storage"]["postgres"]["postgres_url"] == {"env": "DAGSTER_POSTGRES_URL"}
     assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
     assert config["run_monitoring"]["enabled"] and config["freshness"]["enabled"]
+
+
+def test_production_queue_allows_one_dbt_build_and_every_dbt_job_says_it_runs_dbt():
+    from lead_scoring.defs.partitions import DBT_BUILD_TAG
+    from lead_scoring.definitions import defs
+
+    limits = yaml.safe_load((ROOT / "deploy" / "dagster.yaml").read_text())["run_coordinator"]["config"]["tag_concurrency_limits"]
+    (key, value), = DBT_BUILD_TAG.items()
+    assert limits == [{"key": key, "value": value, "limit": 1}]  # no one-writer limit: Postgres takes concurrent writers
+    jobs = {job.name: job for job in defs.get_repository_def().get_all_jobs()}
+    for name in ("retrain", "daily_scoring"):
+        assert jobs[name].tags.get(key) == value, name
