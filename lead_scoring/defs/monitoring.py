@@ -272,8 +272,8 @@ def _state(warehouse: WarehouseResource):
     return compute.monitoring_state(warehouse.get())
 
 
-def _retrain_request(context: dg.SensorEvaluationContext, decision, today: date) -> dg.SensorResult:
-    notify(Alert("retrain_triggered", f"{context.sensor_name}: retraining - {decision.reason}",
+def _retrain_request(context: dg.SensorEvaluationContext, sensor_name: str, decision, today: date) -> dg.SensorResult:
+    notify(Alert("retrain_triggered", f"{sensor_name}: retraining - {decision.reason}",
                  {"trigger": decision.trigger, "as_of_date": today.isoformat()}), context.log)
     return dg.SensorResult(
         run_requests=[dg.RunRequest(run_key=f"{decision.trigger}@{today}", tags={TRIGGER_TAG: decision.trigger, REASON_TAG: decision.reason[:250]})],
@@ -296,7 +296,7 @@ def retrain_on_drift(context: dg.SensorEvaluationContext, warehouse: WarehouseRe
     if state.today is None or _already_requested(context.cursor, state.today):
         return dg.SkipReason(f"already evaluated {state.today}" if state.today else "nothing monitored yet")
     decision = triggers.drift_decision(state, triggers.TriggerPolicy.from_env())
-    return _retrain_request(context, decision, state.today) if decision.launch else dg.SkipReason(decision.reason)
+    return _retrain_request(context, "retrain_on_drift", decision, state.today) if decision.launch else dg.SkipReason(decision.reason)
 
 
 @dg.sensor(job=retrain_job, minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.STOPPED,
@@ -309,7 +309,7 @@ def retrain_on_stale_model(context: dg.SensorEvaluationContext, warehouse: Wareh
     if state.today is None or _already_requested(context.cursor, state.today):
         return dg.SkipReason(f"already evaluated {state.today}" if state.today else "nothing monitored yet")
     decision = triggers.freshness_decision(state, triggers.TriggerPolicy.from_env())
-    return _retrain_request(context, decision, state.today) if decision.launch else dg.SkipReason(decision.reason)
+    return _retrain_request(context, "retrain_on_stale_model", decision, state.today) if decision.launch else dg.SkipReason(decision.reason)
 
 
 @dg.sensor(minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.STOPPED,
