@@ -66,14 +66,19 @@ class Replay:
         """Each sensor once, with its cursor; the runs it requests are launched at once."""
         from dagster import DagsterInstance, build_sensor_context
 
-        defs = self.runner.definitions
+        from lead_scoring.definitions import build_resources
+
+        defs, resources = self.runner.definitions, build_resources(self.settings)
         for name in SENSORS:
             sensor = defs.get_sensor_def(name)
-            with build_sensor_context(instance=DagsterInstance.get(), cursor=self.cursors[name], definitions=defs, sensor_name=name) as context:
+            with build_sensor_context(instance=DagsterInstance.get(), cursor=self.cursors[name], definitions=defs,
+                                      sensor_name=name, resources=resources) as context:
                 result = sensor.evaluate_tick(context)
             self.cursors[name] = result.cursor if result.cursor is not None else self.cursors[name]
+            if result.skip_message:
+                self.sensor_notes.append({"day": day.isoformat(), "sensor": name, "skipped": result.skip_message})
             for request in result.run_requests or []:
-                self.sensor_notes.append({"day": day.isoformat(), "sensor": name, "tags": dict(request.tags)})
+                self.sensor_notes.append({"day": day.isoformat(), "sensor": name, "requested": dict(request.tags)})
                 self.run(day, request.job_name or sensor.job_name, f"sensor:{name}", tags=dict(request.tags))
 
 

@@ -83,7 +83,6 @@ class JobRunner:
             job = self.definitions.resolve_job_def(job_name)
             result = job.execute_in_process(instance=DagsterInstance.get(), raise_on_error=False, **kwargs)
         outcome = RunOutcome(job_name, result.run_id, result.success, time.perf_counter() - started, self.log_path)
-        step_started: dict[str, float] = {}
         for event in result.all_events:
             if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION and not event.event_specific_data.passed:
                 data = event.event_specific_data
@@ -93,8 +92,6 @@ class JobRunner:
                     outcome.blocked_by.add(key)
             elif event.is_failure:
                 outcome.errors.append(event.message or "")
-            if event.event_type == DagsterEventType.STEP_START:
-                step_started[event.step_key] = event.timestamp
-            elif event.event_type in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE) and event.step_key in step_started:
-                outcome.step_seconds[event.step_key] = event.timestamp - step_started[event.step_key]
+            if event.event_type == DagsterEventType.STEP_SUCCESS:
+                outcome.step_seconds[event.step_key] = event.event_specific_data.duration_ms / 1000
         return outcome

@@ -129,7 +129,7 @@ def prediction_drift(warehouse: Warehouse, as_of: date, champion_version: str) -
         "where s.as_of_date = ? and f.days_since_created = ?",
         [as_of, REFERENCE_AGE_DAYS],
     )
-    psi = drift.prediction_psi(reference["probability"].to_numpy() if len(reference) else [], current["probability"].to_numpy())
+    psi, level = drift.prediction_drift(reference["probability"].to_numpy() if len(reference) else [], current["probability"].to_numpy())
     shares = current["grade"].value_counts(normalize=True).reindex(list(GRADES), fill_value=0.0)
     return pd.DataFrame(
         [
@@ -138,7 +138,7 @@ def prediction_drift(warehouse: Warehouse, as_of: date, champion_version: str) -
                 "psi": psi,
                 **{f"share_{g.lower()}": float(shares[g]) for g in GRADES},
                 "mean_probability": float(current["probability"].mean()) if len(current) else None,
-                "severity": drift.psi_severity(psi),
+                "severity": level,
                 "model_version": champion_version,
             }
         ]

@@ -12,8 +12,11 @@ Defaults follow the common conventions (see NOTES "Drift conventions"):
   samples a p-value flags differences too small to matter; a distance does not.
 
 A feature's severity: ``error`` when PSI is significant *and* the test says it
-drifted, ``warn`` when either says so, else ``ok``. Requiring both for an error
-keeps sampling noise of a small day from looking like a changed world.
+drifted, ``warn`` when PSI is moderate and the test says it drifted, else ``ok``.
+On a small day PSI is inflated by sampling alone (about ``(bins - 1) * (1/n + 1/m)``
+for samples of n and m rows of the same distribution), so PSI counts only above
+``NOISE_FACTOR`` times that floor: 60 new leads cannot show a moderate change, a
+new channel still shows at once.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ SMALL_REFERENCE_ROWS = 1_000
 P_VALUE = 0.05
 DISTANCE = 0.10
 BINS = 10
+NOISE_FACTOR = 3.0
 EPSILON = 1e-4  # share given to a bin one side never fills, so PSI stays finite
 MISSING = "<missing>"
 SEVERITIES = ("ok", "warn", "error")
@@ -110,10 +114,17 @@ def categorical_test(ref_counts: np.ndarray, cur_counts: np.ndarray, reference_r
     return "jensen_shannon", js, None, js >= DISTANCE
 
 
-def severity(psi: float, drifted: bool) -> str:
-    if psi > PSI_SIGNIFICANT and drifted:
+def noise_floor(bins: int, reference_rows: int, current_rows: int) -> float:
+    """PSI that sampling alone reaches on samples of these sizes, times NOISE_FACTOR."""
+    if not reference_rows or not current_rows:
+        return float("inf")
+    return NOISE_FACTOR * (bins - 1) * (1.0 / reference_rows + 1.0 / current_rows)
+
+
+def severity(psi: float, drifted: bool, floor: float = 0.0) -> str:
+    if psi > max(PSI_SIGNIFICANT, floor) and drifted:
         return "error"
-    if psi > PSI_MODERATE or drifted:
+    if psi > max(PSI_MODERATE, floor) and drifted:
         return "warn"
     return "ok"
 
@@ -134,23 +145,23 @@ def feature_drift(reference: pd.DataFrame, current: pd.DataFrame, features: dict
             ref_counts, cur_counts = _category_counts(reference[name], current[name])
             test, statistic, p_value, drifted = categorical_test(ref_counts, cur_counts, len(reference))
         psi = psi_from_shares(_shares(ref_counts), _shares(cur_counts)) if len(current) and len(reference) else 0.0
+        floor = noise_floor(int(((ref_counts + cur_counts) > 0).sum()), len(reference), len(current))
         results.append(
-            FeatureDrift(name, kind, psi, test, statistic, p_value, severity(psi, drifted), len(reference), len(current))
+            FeatureDrift(name, kind, psi, test, statistic, p_value, severity(psi, drifted, floor), len(reference), len(current))
         )
     return results
 
 
-def prediction_psi(reference_probability: np.ndarray, current_probability: np.ndarray) -> float:
+def prediction_drift(reference_probability: np.ndarray, current_probability: np.ndarray) -> tuple[float, str]:
+    """PSI of the predicted probabilities (reference deciles) and its severity, above the noise floor."""
     ref = np.asarray(reference_probability, dtype=float)
     cur = np.asarray(current_probability, dtype=float)
     if len(ref) == 0 or len(cur) == 0:
-        return 0.0
+        return 0.0, "ok"
     ref_counts, cur_counts = _numeric_bins(ref, cur)
-    return psi_from_shares(_shares(ref_counts), _shares(cur_counts))
-
-
-def psi_severity(psi: float) -> str:
-    return "error" if psi > PSI_SIGNIFICANT else "warn" if psi > PSI_MODERATE else "ok"
+    psi = psi_from_shares(_shares(ref_counts), _shares(cur_counts))
+    floor = noise_floor(len(ref_counts) - 1, len(ref), len(cur))
+    return psi, "error" if psi > max(PSI_SIGNIFICANT, floor) else "warn" if psi > max(PSI_MODERATE, floor) else "ok"
 
 
 def worst(severities) -> str:

@@ -97,14 +97,14 @@ def drift_decision(state: MonitoringState, policy: TriggerPolicy) -> Decision:
 
 
 def freshness_decision(state: MonitoringState, policy: TriggerPolicy) -> Decision:
-    if state.champion_trained is None:
+    if state.champion_trained is None or state.today is None:
         return Decision(False, "no champion with a recorded training date")
-    blocked = _blocked(state, policy)
-    if blocked:
-        return blocked
     age = (state.today - state.champion_trained).days
     if age <= policy.max_model_age_days:
         return Decision(False, f"champion v{state.champion_version} is {age} days old (policy {policy.max_model_age_days})")
+    blocked = _blocked(state, policy)
+    if blocked:
+        return blocked
     return Decision(
         True,
         f"champion v{state.champion_version} was trained on data as of {state.champion_trained}, "

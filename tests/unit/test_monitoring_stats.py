@@ -49,11 +49,20 @@ def test_missing_values_count_as_their_own_bin():
     assert found["activity"].psi > drift.PSI_SIGNIFICANT
 
 
-def test_prediction_psi_and_severity():
+def test_prediction_drift_and_severity():
     reference = RNG.beta(2, 8, 3000)
-    assert drift.psi_severity(drift.prediction_psi(reference, RNG.beta(2, 8, 500))) == "ok"
-    assert drift.psi_severity(drift.prediction_psi(reference, RNG.beta(5, 5, 500))) == "error"
+    assert drift.prediction_drift(reference, RNG.beta(2, 8, 500))[1] == "ok"
+    psi, level = drift.prediction_drift(reference, RNG.beta(5, 5, 500))
+    assert level == "error" and psi > drift.PSI_SIGNIFICANT
     assert drift.worst(["ok", "warn"]) == "warn" and drift.worst([]) == "ok"
+
+
+def test_sampling_noise_of_a_small_day_is_not_drift():
+    """60 rows of the same world: PSI is inflated by sampling alone; the noise floor keeps it quiet."""
+    levels = [f.severity for seed in range(20) for f in drift.feature_drift(_frame(5000, seed=1), _frame(60, seed=seed + 10), KINDS)]
+    assert levels.count("ok") == len(levels)
+    new = {f.feature: f for f in drift.feature_drift(_frame(5000, seed=1), _frame(60, new_category_share=0.3, seed=3), KINDS)}
+    assert new["channel"].severity == "error"
 
 
 def _labelled(n: int, signal: float, seed: int = 0):
