@@ -118,8 +118,9 @@ def run_replay(
     out(f"replaying {start} .. {end}: {leads_per_day} leads/day, seed {seed}, "
         f"scenarios {', '.join(map(str, scenarios)) or 'clean'}, scheduled retrain {'on' if scheduled_retrain else 'off'}")
     replay.run(history[-1], "ingestion", "manual", tags={"dagster/asset_partition_range_start": history[0].isoformat(),
-                                                          "dagster/asset_partition_range_end": history[-1].isoformat()})
+                                                          "dagster/asset_partition_range_end": history[-1].isoformat()}).raise_for_failure()
     replay.run(history[-1], "retrain", "manual").raise_for_failure()
+    replay.evaluate_sensors(history[-1])  # first ticks set the cursors (the run-failure sensor starts watching here)
     for _ in range(days - demo.MIN_DAYS):
         day = land()
         replay.run(day, "daily_scoring", f"schedule:{DAILY_SCHEDULE}", partition_key=day.isoformat())
