@@ -15,6 +15,7 @@ from datetime import date, datetime, timezone
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from lead_scoring import tables
 from lead_scoring.errors import LeadScoringError
@@ -173,8 +174,35 @@ def source_freshness(settings: Settings, as_of: date) -> pd.DataFrame:
     return frame
 
 
+# The column types of the monitoring tables (the weekly report and dashboards read them).
+SCHEMAS = {
+    tables.FEATURE_DRIFT: pa.schema([
+        ("as_of_date", pa.date32()), ("feature", pa.string()), ("kind", pa.string()), ("psi", pa.float64()),
+        ("test", pa.string()), ("statistic", pa.float64()), ("p_value", pa.float64()), ("severity", pa.string()),
+        ("reference_rows", pa.int64()), ("current_rows", pa.int64()), ("model_version", pa.string()),
+    ]),
+    tables.PREDICTION_DRIFT: pa.schema([
+        ("as_of_date", pa.date32()), ("psi", pa.float64()), ("share_a", pa.float64()), ("share_b", pa.float64()),
+        ("share_c", pa.float64()), ("share_d", pa.float64()), ("mean_probability", pa.float64()),
+        ("severity", pa.string()), ("model_version", pa.string()),
+    ]),
+    tables.LIVE_PERFORMANCE: pa.schema([
+        ("as_of_date", pa.date32()), ("window_days", pa.int32()), ("roc_auc", pa.float64()),
+        ("calibration_error", pa.float64()), ("labelled_rows", pa.int64()), ("positives", pa.int64()),
+        ("champion_test_roc_auc", pa.float64()), ("severity", pa.string()), ("model_version", pa.string()),
+    ]),
+    tables.SOURCE_FRESHNESS: pa.schema([
+        ("as_of_date", pa.date32()), ("source", pa.string()), ("last_landed_day", pa.date32()),
+        ("lag_days", pa.int32()), ("max_lag_days", pa.int32()), ("severity", pa.string()),
+    ]),
+}
+
+
 def write(warehouse: Warehouse, table: str, frame: pd.DataFrame, as_of: date) -> None:
-    warehouse.replace([Replacement(table, "as_of_date", [as_of], frame)])
+    """Replace the as-of date's rows of a monitoring table (types fixed by ``SCHEMAS``, missing values as NULL)."""
+    schema = SCHEMAS[table]
+    columns = {name: frame[name].astype(object).where(frame[name].notna(), None).tolist() for name in schema.names}
+    warehouse.replace([Replacement(table, "as_of_date", [as_of], pa.table(columns, schema=schema))])
 
 
 # --- what the sensors read -----------------------------------------------------------------------------------------

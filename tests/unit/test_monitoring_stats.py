@@ -157,3 +157,25 @@ def test_model_freshness_policy():
     # a retrain 2 days ago that was not promoted: wait out the cool-down rather than retrain daily
     assert not triggers.freshness_decision(_state(trained=TODAY - timedelta(days=20), last_retrain=TODAY - timedelta(days=2)), POLICY).launch
     assert triggers.TriggerPolicy(max_model_age_days=3).max_model_age_days == 3
+
+
+def test_monitoring_tables_have_the_contract_types_with_nulls(tmp_path):
+    from lead_scoring import tables
+    from lead_scoring.monitoring import compute
+    from lead_scoring.warehouse import Warehouse
+
+    wh = Warehouse(tmp_path / "warehouse.duckdb")
+    compute.write(wh, tables.SOURCE_FRESHNESS, pd.DataFrame([{"as_of_date": TODAY, "source": "leads", "last_landed_day": None,
+                                                             "lag_days": None, "max_lag_days": 0, "severity": "error"}]), TODAY)
+    compute.write(wh, tables.LIVE_PERFORMANCE, pd.DataFrame([{"as_of_date": TODAY, "window_days": 7, "roc_auc": None, "calibration_error": None,
+                                                             "labelled_rows": 0, "positives": 0, "champion_test_roc_auc": 0.7,
+                                                             "severity": "ok", "model_version": "1"}]), TODAY)
+    compute.write(wh, tables.LIVE_PERFORMANCE, pd.DataFrame([{"as_of_date": TODAY, "window_days": 7, "roc_auc": 0.71, "calibration_error": 0.02,
+                                                             "labelled_rows": 900, "positives": 80, "champion_test_roc_auc": 0.7,
+                                                             "severity": "ok", "model_version": "1"}]), TODAY)  # replaces the day
+    types = wh.query("select table_name || '.' || column_name as c, data_type from information_schema.columns where table_schema = 'monitoring'")
+    types = dict(zip(types.c, types.data_type))
+    assert types["source_freshness.last_landed_day"] == "DATE" and types["source_freshness.lag_days"] == "INTEGER"
+    assert types["live_performance.window_days"] == "INTEGER" and types["live_performance.roc_auc"] == "DOUBLE"
+    assert wh.query("select roc_auc from monitoring.live_performance").roc_auc.tolist() == [0.71]
+    assert wh.query("select lag_days from monitoring.source_freshness").lag_days.isna().all()
