@@ -120,6 +120,7 @@ def run_replay(
     replay.run(history[-1], "ingestion", "manual", tags={"dagster/asset_partition_range_start": history[0].isoformat(),
                                                           "dagster/asset_partition_range_end": history[-1].isoformat()}).raise_for_failure()
     replay.run(history[-1], "retrain", "manual").raise_for_failure()
+    _require_champion(settings)
     replay.evaluate_sensors(history[-1])  # first ticks set the cursors (the run-failure sensor starts watching here)
     for _ in range(days - demo.MIN_DAYS):
         day = land()
@@ -134,6 +135,18 @@ def run_replay(
     report = build_timeline(settings, replay, scenarios, start)
     (settings.home / "replay_summary.json").write_text(json.dumps(report, indent=2, default=str))
     return report
+
+
+def _require_champion(settings: Settings) -> None:
+    from lead_scoring import tables
+    from lead_scoring.warehouse import Warehouse
+
+    first = Warehouse(settings.warehouse_path).query(f"select champion_version, challenger_version from {tables.RETRAINS}")
+    if first.champion_version.isna().all():
+        raise demo.DemoError(
+            f"the first model (version {first.challenger_version.iloc[-1]}) did not pass the promotion gate on "
+            f"{demo.MIN_DAYS} days of history, so there is no champion to score with: use more --leads-per-day"
+        )
 
 
 def runs_as_dicts(replay: Replay) -> list[dict]:

@@ -1,9 +1,10 @@
 """`lead-scoring replay` through Dagster at small sizes: what the monitoring notices and what the sensors do.
 
-One replay carries three changes one after the other (a new channel, a tracking
-outage, then a stale source) so that the 60-day history and the first model are
-paid for once; a second, shorter one switches the weekly retrain off and lets
-the model-freshness sensor retrain (with a one-day policy, to stay small).
+One replay carries two changes one after the other (a new channel, then a
+tracking outage) so that the 60-day history and the first model are paid for
+once; a second, shorter one switches the weekly retrain off, lets the
+model-freshness sensor retrain (with a one-day policy, to stay small), then
+stops the activities source.
 The 120-day targets at the default size (clean: no drift-triggered retrain;
 concept drift: retrained, new champion better) run with ``LEAD_SCORING_LONG_TESTS=1``
 and in ``benchmarks/bench_replay.py``.
@@ -24,13 +25,15 @@ from tests.webhook_server import Webhook
 
 pytestmark = pytest.mark.integration
 END = date.today() - timedelta(days=1)
-DAYS = 68
+DAYS = 66
 START = END - timedelta(days=DAYS - 1)
-NEW_CHANNEL, OUTAGE, STALE = 61, 63, 66  # landing days (from 0); the scores as of the next day see them first
+NEW_CHANNEL, OUTAGE = 61, 63  # landing days (from 0); the scores as of the next day see them first
+AGING_DAYS, STALE = 63, 62
+AGING_START = END - timedelta(days=AGING_DAYS - 1)
 
 
-def _as_of(landing_day: int) -> date:
-    return START + timedelta(days=landing_day + 1)
+def _as_of(landing_day: int, start: date = START) -> date:
+    return start + timedelta(days=landing_day + 1)
 
 
 def _replay(home, args: list[str], env: dict[str, str]) -> dict:
@@ -52,7 +55,7 @@ def changes(tmp_path_factory):
         report = _replay(
             home,
             ["--days", str(DAYS), "--leads-per-day", "100", "--no-scheduled-retrain", "--scenario", f"new_channel@{NEW_CHANNEL}",
-             "--scenario", f"tracking_outage@{OUTAGE}", "--scenario", f"stale_source@{STALE}"],
+             "--scenario", f"tracking_outage@{OUTAGE}"],
             {"LEAD_SCORING_ALERT_WEBHOOK_URL": hook.url},
         )
         yield home, report, Warehouse(home / "warehouse.duckdb"), list(hook.received)
@@ -66,7 +69,7 @@ def _error_days(wh: Warehouse, features: list[str]) -> list[date]:
 
 
 def test_new_channel_is_detected_within_three_days_and_retrains(changes):
-    home, report, wh, _ = changes
+    home, report, wh, alerts = changes
     days = _error_days(wh, ["lead_source"])
     assert days and days[0] >= _as_of(NEW_CHANNEL), f"lead_source flagged before the channel launched: {days}"
     assert (days[0] - _as_of(NEW_CHANNEL)).days < 3
@@ -75,6 +78,7 @@ def test_new_channel_is_detected_within_three_days_and_retrains(changes):
     assert date.fromisoformat(request["day"]) < START + timedelta(days=NEW_CHANNEL + 3)
     retrains = wh.query(f"select trigger from {tables.RETRAINS} order by retrained_as_of").trigger.tolist()
     assert retrains == ["manual", "drift:feature_drift"]  # one drift retrain: the cool-down holds back the rest
+    assert [a["details"]["trigger"] for a in alerts if a["kind"] == "retrain_triggered"] == ["drift:feature_drift"]
 
 
 def test_tracking_outage_is_detected_within_three_days(changes):
@@ -83,20 +87,6 @@ def test_tracking_outage_is_detected_within_three_days(changes):
     days = [d for d in _error_days(wh, activity) if d >= _as_of(OUTAGE)]
     assert not [d for d in _error_days(wh, activity) if d < _as_of(OUTAGE)]
     assert days and (days[0] - _as_of(OUTAGE)).days < 3
-
-
-def test_stale_source_stops_scoring_and_alerts(changes):
-    _, report, wh, alerts = changes
-    stale_days = [(START + timedelta(days=d)).isoformat() for d in range(STALE, DAYS)]
-    assert report["daily_runs_failed"] == stale_days
-    scored = wh.query(f"select max(as_of_date) as d from {tables.SCORES}").d.iloc[0]
-    assert pd.Timestamp(scored).date() == _as_of(STALE - 1), "scores were written on stale data"
-    stale = wh.query(f"select * from {tables.SOURCE_FRESHNESS} where severity = 'error'")
-    assert set(stale.source) == {"activities"} and {pd.Timestamp(d).date() for d in stale.as_of_date} == {_as_of(d) for d in range(STALE, DAYS)}
-    kinds = [a["kind"] for a in alerts]
-    assert "stale_data" in kinds and "run_failure" in kinds and "retrain_triggered" in kinds
-    held = [n for n in report["sensor_requests"] if n["sensor"] == "retrain_on_drift" and "fresh data" in n.get("skipped", "")]
-    assert held, "the drift sensor did not wait for fresh data"
 
 
 def test_runs_carry_dagsters_schedule_and_sensor_tags(changes):
@@ -108,16 +98,44 @@ def test_runs_carry_dagsters_schedule_and_sensor_tags(changes):
     assert len(retrains) == 1 and retrains[0].tags["lead_scoring/trigger"] == "drift:feature_drift"
 
 
-def test_model_freshness_sensor_retrains_an_aged_champion(tmp_path):
-    """A one-day freshness policy and cool-down keep this small; the defaults are 14 and 7 days."""
-    report = _replay(tmp_path, ["--days", "63", "--leads-per-day", "60", "--no-scheduled-retrain"],
-                     {"LEAD_SCORING_MODEL_MAX_AGE_DAYS": "1", "LEAD_SCORING_RETRAIN_COOLDOWN_DAYS": "1"})
+@pytest.fixture(scope="module")
+def aging(tmp_path_factory):
+    """Weekly retrain off, a one-day model freshness policy and cool-down (defaults: 14 and 7), then a stale source."""
+    hook = Webhook()
+    home = tmp_path_factory.mktemp("replay_aging")
+    try:
+        report = _replay(
+            home, ["--days", str(AGING_DAYS), "--leads-per-day", "100", "--no-scheduled-retrain", "--scenario", f"stale_source@{STALE}"],
+            {"LEAD_SCORING_ALERT_WEBHOOK_URL": hook.url, "LEAD_SCORING_MODEL_MAX_AGE_DAYS": "1", "LEAD_SCORING_RETRAIN_COOLDOWN_DAYS": "1"},
+        )
+        yield home, report, Warehouse(home / "warehouse.duckdb"), list(hook.received)
+    finally:
+        hook.close()
+
+
+def test_model_freshness_sensor_retrains_an_aged_champion(aging):
+    _, report, _, _ = aging
     requests = [n for n in report["sensor_requests"] if "requested" in n]
-    assert requests and {(n["sensor"], n["requested"]["lead_scoring/trigger"]) for n in requests} == {("retrain_on_stale_model", "model_freshness:champion_too_old")}
-    assert requests[0]["day"] == (END - timedelta(days=1)).isoformat()  # the champion turned 2 days old: over a 1-day policy
+    assert [(n["sensor"], n["requested"]["lead_scoring/trigger"], n["day"]) for n in requests] == [
+        ("retrain_on_stale_model", "model_freshness:champion_too_old", (AGING_START + timedelta(days=61)).isoformat())
+    ]  # the champion (data as of day 60) turned 2 days old on day 61's scores: over the 1-day policy
     assert any("is 1 days old" in n.get("skipped", "") for n in report["sensor_requests"] if n["sensor"] == "retrain_on_stale_model")
-    assert [r["trigger"] for r in report["retrains"]][:2] == ["manual", "model_freshness:champion_too_old"]
+    assert [r["trigger"] for r in report["retrains"]] == ["manual", "model_freshness:champion_too_old"]
     assert report["scheduled_retrains"] == 0 and report["drift_triggered_retrains"] == 0
+
+
+def test_stale_source_stops_scoring_waits_to_retrain_and_alerts(aging):
+    _, report, wh, alerts = aging
+    assert report["daily_runs_failed"] == [(AGING_START + timedelta(days=STALE)).isoformat()]
+    scored = wh.query(f"select max(as_of_date) as d from {tables.SCORES}").d.iloc[0]
+    assert pd.Timestamp(scored).date() == _as_of(STALE - 1, AGING_START), "scores were written on stale data"
+    stale = wh.query(f"select * from {tables.SOURCE_FRESHNESS} where severity = 'error'")
+    assert stale.source.tolist() == ["activities"] and pd.Timestamp(stale.as_of_date.iloc[0]).date() == _as_of(STALE, AGING_START)
+    last_day = (AGING_START + timedelta(days=STALE)).isoformat()
+    waiting = [n for n in report["sensor_requests"] if n["day"] == last_day and "fresh data" in n.get("skipped", "")]
+    assert "retrain_on_drift" in {n["sensor"] for n in waiting}
+    kinds = [a["kind"] for a in alerts]
+    assert kinds.count("stale_data") == 1 and "run_failure" in kinds and "retrain_triggered" in kinds
 
 
 long_only = pytest.mark.skipif(not os.environ.get("LEAD_SCORING_LONG_TESTS"), reason="120-day replay: set LEAD_SCORING_LONG_TESTS=1")
