@@ -48,10 +48,10 @@ def _champion(mlflow: MlflowResource):
     from lead_scoring.ml import registry
 
     client = mlflow.client()
-    version = registry.version_by_alias(client, registry.CHAMPION)
-    if version is None:
+    found = registry.version_by_alias(client, registry.CHAMPION)
+    if found is None:
         raise dg.Failure(description="no champion in the registry: run the `retrain` job first")
-    return client, version
+    return client, found
 
 
 def _table_md(frame, columns: list[str]) -> dg.MetadataValue:
@@ -180,7 +180,7 @@ def feature_drift(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     _, champion = _champion(mlflow)
     wh = warehouse.get()
     try:
-        frame = compute.feature_drift(wh, Settings.from_env(), as_of, champion.version)
+        frame = compute.feature_drift(wh, Settings.from_env(), as_of, str(champion.version))
     except compute.MonitoringInputError as missing:
         context.log.warning(str(missing))
         return dg.MaterializeResult(metadata={"skipped": str(missing)}, check_results=[_check("features_within_drift_limits", "warn", str(missing))])
@@ -190,7 +190,7 @@ def feature_drift(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     problem = ", ".join(f"{r.feature} ({r.severity}: PSI {r.psi:.2f}, {r.test} {r.statistic:.3f})" for r in flagged.itertuples())
     return dg.MaterializeResult(
         metadata={"drifted_features": len(flagged), "current_rows": int(frame.current_rows.iloc[0]),
-                  "reference_rows": int(frame.reference_rows.iloc[0]), "model_version": champion.version,
+                  "reference_rows": int(frame.reference_rows.iloc[0]), "model_version": str(champion.version),
                   "features": _table_md(frame.sort_values("psi", ascending=False), ["feature", "psi", "test", "statistic", "severity"])},
         check_results=[_check("features_within_drift_limits", level, f"drift of the new leads as of {as_of}: {problem}",
                               drifted_features=len(flagged))],
@@ -211,7 +211,7 @@ def prediction_drift(context: dg.AssetExecutionContext, warehouse: WarehouseReso
 
     as_of = scoring_as_of(context.partition_key)
     _, champion = _champion(mlflow)
-    frame = compute.prediction_drift(warehouse.get(), as_of, champion.version)
+    frame = compute.prediction_drift(warehouse.get(), as_of, str(champion.version))
     compute.write(warehouse.get(), tables.PREDICTION_DRIFT, frame, as_of)
     row = frame.iloc[0]
     return dg.MaterializeResult(
@@ -242,7 +242,7 @@ def live_performance(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     as_of = scoring_as_of(context.partition_key)
     client, champion = _champion(mlflow)
     wh = warehouse.get()
-    frame = compute.live_performance(wh, as_of, champion.version, compute.champion_test_roc_auc(client, champion))
+    frame = compute.live_performance(wh, as_of, str(champion.version), compute.champion_test_roc_auc(client, champion))
     compute.write(wh, tables.LIVE_PERFORMANCE, frame, as_of)
     level = drift.worst(frame.severity)
     problem = "; ".join(

@@ -73,14 +73,14 @@ def record_retrain(warehouse: Warehouse, client, settings: Settings, run_id: str
         "dagster_run_id": run_id,
         "retrained_as_of": data_as_of(warehouse),
         "trigger": trigger,
-        "challenger_version": challenger.version if challenger else None,
-        "champion_version": champion.version if champion else None,
+        "challenger_version": str(challenger.version) if challenger else None,
+        "champion_version": str(champion.version) if champion else None,
         "promoted": promoted,
         "recorded_at": datetime.now(timezone.utc).replace(tzinfo=None),
     }
     replacements = [Replacement(tables.RETRAINS, "dagster_run_id", [run_id], pd.DataFrame([row]))]
     has_reference = warehouse.table_exists(tables.DRIFT_REFERENCE) and champion is not None and len(
-        warehouse.query(f"select 1 from {tables.DRIFT_REFERENCE} where model_version = ? limit 1", [champion.version])
+        warehouse.query(f"select 1 from {tables.DRIFT_REFERENCE} where model_version = ? limit 1", [str(champion.version)])
     )
     if promoted and not has_reference:
         # The training set of this run is the champion's: keep its new-lead rows before the next retrain replaces it.
@@ -92,8 +92,8 @@ def record_retrain(warehouse: Warehouse, client, settings: Settings, run_id: str
         model = registry.load_model(client, registry.CHAMPION).model
         reference = rows[[f.name for f in features]].copy()
         reference["probability"] = model.predict_proba(feature_frame(rows, features))[:, 1] if len(rows) else []
-        reference.insert(0, "model_version", champion.version)
-        replacements.append(Replacement(tables.DRIFT_REFERENCE, "model_version", [champion.version], reference))
+        reference.insert(0, "model_version", str(champion.version))
+        replacements.append(Replacement(tables.DRIFT_REFERENCE, "model_version", [str(champion.version)], reference))
     warehouse.replace(replacements)
     return row
 
@@ -201,7 +201,10 @@ SCHEMAS = {
 def write(warehouse: Warehouse, table: str, frame: pd.DataFrame, as_of: date) -> None:
     """Replace the as-of date's rows of a monitoring table (types fixed by ``SCHEMAS``, missing values as NULL)."""
     schema = SCHEMAS[table]
-    columns = {name: frame[name].astype(object).where(frame[name].notna(), None).tolist() for name in schema.names}
+    columns = {}
+    for name in schema.names:
+        values = frame[name].astype(object).where(frame[name].notna(), None).tolist()
+        columns[name] = [str(v) for v in values] if schema.field(name).type == pa.string() else values
     warehouse.replace([Replacement(table, "as_of_date", [as_of], pa.table(columns, schema=schema))])
 
 
