@@ -92,10 +92,10 @@ def build_timeline(settings: Settings, replay, scenarios: tuple[Scenario, ...], 
     return {
         "scenarios": [str(s) for s in scenarios] or ["clean"],
         "detections": _detections(wh, tuple(world_changes), start),
-        "retrains": [
+        "retrains": _with_test_auc(settings, [
             {k: bool(v) if k == "promoted" else (str(v)[:10] if k == "retrained_as_of" else v) for k, v in row.items() if k != "recorded_at"}
             for row in retrains.to_dict("records")
-        ],
+        ]),
         "drift_triggered_retrains": sum(1 for r in runs if r["launched_by"] == "sensor:retrain_on_drift"),
         "freshness_triggered_retrains": sum(1 for r in runs if r["launched_by"] == "sensor:retrain_on_stale_model"),
         "scheduled_retrains": sum(1 for r in runs if r["launched_by"].startswith("schedule:") and r["job"] == "retrain"),
@@ -108,6 +108,25 @@ def build_timeline(settings: Settings, replay, scenarios: tuple[Scenario, ...], 
     }
 
 
+def _with_test_auc(settings: Settings, retrains: list[dict]) -> list[dict]:
+    """Each retrain with the ROC AUC of its challenger and of the champion it ran against, each on its own test set."""
+    from lead_scoring.ml import registry
+    from lead_scoring.monitoring.compute import champion_test_roc_auc
+    from lead_scoring.settings import REGISTERED_MODEL
+
+    client = registry.connect(settings.mlflow_tracking_uri, settings.mlflow_artifacts)
+
+    def auc(version) -> float | None:
+        return champion_test_roc_auc(client, client.get_model_version(REGISTERED_MODEL, str(version))) if version else None
+
+    before = None
+    for row in retrains:
+        row["champion_before"], row["champion_before_test_roc_auc"] = before, auc(before)
+        row["challenger_test_roc_auc"] = auc(row["challenger_version"])
+        before = row["champion_version"]
+    return retrains
+
+
 def _scored_days(wh: Warehouse) -> list[str]:
     if not wh.table_exists(tables.SCORES):
         return []
@@ -115,12 +134,14 @@ def _scored_days(wh: Warehouse) -> list[str]:
 
 
 def render(report: dict) -> str:
-    lines = ["", f"Replay timeline ({', '.join(report['scenarios'])})"]
+    lines = ["", f"Replay timeline ({', '.join(report['scenarios'])}); dates are as-of dates of the scores"]
     for d in report["detections"]:
         lines.append(f"  {d['detected_as_of']}  detected {d['signal']:<18} ({d['scenario']}, after {d['days_to_detect']} day(s))")
     for r in report["retrains"]:
         verdict = "promoted" if r["promoted"] else "rejected"
-        lines.append(f"  {r['retrained_as_of']}  retrain ({r['trigger']}): v{r['challenger_version']} {verdict}, champion v{r['champion_version']}")
+        before = f" (was v{r['champion_before']}, test ROC AUC {r['champion_before_test_roc_auc']:.3f})" if r["champion_before"] else ""
+        lines.append(f"  {r['retrained_as_of']}  retrain ({r['trigger']}): v{r['challenger_version']} test ROC AUC "
+                     f"{r['challenger_test_roc_auc']:.3f} {verdict}, champion v{r['champion_version']}{before}")
     for c in report["post_change_auc"]:
         lines.append(
             f"  ROC AUC on {c['snapshots']} mature snapshots since {c['since']}: old champion v{c['old_champion']} "
