@@ -109,10 +109,6 @@ class CrmSimulator:
         """The landed rows of still-open leads, e.g. for a scenario that re-delivers them."""
         return pa.concat_tables([c.rows.filter(pc.is_in(c.rows["lead_id"], value_set=lead_ids)) for c in self._open])
 
-    def open_lead_rows(self) -> pa.Table:
-        """The landed rows of every lead still open, e.g. for a scenario that acts on a segment."""
-        return pa.concat_tables([c.rows for c in self._open])
-
     def _new_leads(self, rng, day_index, day_start, shape: world.World):
         n = int(rng.poisson(self.leads_per_day * shape.volume))
         attrs = {name: _choice(rng, table, n) for name, table in shape.attributes.items()}

@@ -83,7 +83,7 @@ def test_new_channel_is_detected_within_three_days_and_retrains(changes):
 
 def test_tracking_outage_is_detected_within_three_days(changes):
     _, _, wh, _ = changes
-    activity = ["activities_1d", "activities_7d", "active_days_30d", "days_since_last_activity", "page_view_30d"]
+    activity = ["email_open_30d", "email_click_30d"]
     days = [d for d in _error_days(wh, activity) if d >= _as_of(OUTAGE)]
     assert not [d for d in _error_days(wh, activity) if d < _as_of(OUTAGE)]
     assert days and (days[0] - _as_of(OUTAGE)).days < 3
