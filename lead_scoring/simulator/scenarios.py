@@ -39,9 +39,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lead_scoring.simulator import world
-
 if TYPE_CHECKING:
+    from lead_scoring.simulator import world
     from lead_scoring.simulator.generator import CrmSimulator
 
 DayTables = dict[str, "pa.Table | bytes"]
