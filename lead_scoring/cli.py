@@ -52,6 +52,17 @@ def build_parser() -> argparse.ArgumentParser:
                       help="last simulated day (default: yesterday)")
     demo.add_argument("--reset", action="store_true", help="wipe an existing home first")
 
+    replay = commands.add_parser("replay", help="months of the platform's life on a simulated clock: daily runs, sensors, retrains")
+    replay.add_argument("--days", type=_positive, default=120, help="simulated days (default 120; the first 60 are the first model's history)")
+    replay.add_argument("--leads-per-day", type=_positive, default=250, help="mean new leads per day (default 250)")
+    replay.add_argument("--seed", type=int, default=7, help="simulator and training seed (default 7)")
+    replay.add_argument("--scenario", type=_scenario, action="append", default=[], metavar="NAME@DAY",
+                        help="change the world from DAY on (repeatable): concept_drift, new_channel, tracking_outage, "
+                        "seasonality, stale_source, or a fault scenario; default: clean")
+    replay.add_argument("--no-scheduled-retrain", action="store_true", help="leave the weekly retrain schedule off")
+    replay.add_argument("--end-date", type=_iso_date, default=None, metavar="YYYY-MM-DD", help="last simulated day (default: yesterday)")
+    replay.add_argument("--reset", action="store_true", help="wipe an existing home first")
+
     status = commands.add_parser("status", help="where everything is and what state it is in")
     status.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -71,6 +82,14 @@ def main(argv: list[str] | None = None) -> int:
                 settings, args.days, args.leads_per_day, args.seed, tuple(args.scenario), args.reset, args.end_date
             )
             print(demo.render_summary(report, settings))
+        elif args.command == "replay":
+            from lead_scoring import replay, replay_timeline
+
+            report = replay.run_replay(
+                settings, args.days, args.leads_per_day, args.seed, tuple(args.scenario),
+                not args.no_scheduled_retrain, args.reset, args.end_date,
+            )
+            print(replay_timeline.render(report))
         elif args.command == "status":
             from lead_scoring import status
 

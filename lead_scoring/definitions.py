@@ -12,7 +12,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from lead_scoring.defs import features, ingestion, quality, scoring, training
+from lead_scoring.defs import features, ingestion, monitoring, quality, scoring, training
 from lead_scoring.resources import GreatExpectationsResource, LandingResource, MlflowResource, WarehouseResource
 from lead_scoring.settings import Settings
 
@@ -47,6 +47,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         training.defs,
         scoring.defs,
         quality.defs,
+        monitoring.defs,
         # One process per run: DuckDB takes one writing process at a time, and on 2 cores the
         # multiprocess executor's per-step start-up (2-4 s) costs more than it parallelises.
         # On Kubernetes, swap in dagster_k8s.k8s_job_executor for a pod per step (README).

@@ -7,19 +7,18 @@ checks the demo produced.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
 import subprocess
 import sys
 import time
-import warnings
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Callable
 
 from lead_scoring.errors import LeadScoringError
 from lead_scoring.instance import ensure_dagster_home
+from lead_scoring.runs import BlockedRun, JobRunner
 from lead_scoring.settings import DBT_PROJECT_DIR, Settings
 from lead_scoring.simulator.generator import simulate
 from lead_scoring.simulator.scenarios import Scenario
@@ -65,44 +64,11 @@ def reset_home(settings: Settings) -> None:
         path.unlink(missing_ok=True)
 
 
-class BlockedRun(DemoError):
-    """A run stopped by a blocking check: the guard did its job."""
-
-    def __init__(self, job_name: str, run_id: str, checks: dict[str, str], log_path: Path):
-        self.checks = checks
-        details = "; ".join(f"{name}: {text}" for name, text in checks.items())
-        super().__init__(f"run {run_id[:8]} of job {job_name!r} was stopped by failing checks: {details} (log: {log_path})")
-
-
-def _run(job_name: str, settings: Settings, out: Callable[[str], None], **kwargs) -> float:
-    """Run a job in this process, recorded in the persistent instance; its logs go to the home's logs/."""
-    from dagster import BetaWarning, DagsterEventType, DagsterInstance
-
-    warnings.filterwarnings("ignore", category=BetaWarning)  # backfill_policy is beta; users need not see it
-    from lead_scoring.definitions import build_definitions
-
-    log_path = settings.home / "logs" / "demo.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    with open(log_path, "a") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-        job = build_definitions(settings).resolve_job_def(job_name)
-        result = job.execute_in_process(instance=DagsterInstance.get(), raise_on_error=False, **kwargs)
-    elapsed = time.perf_counter() - started
-    if not result.success:
-        failed_checks = {
-            f"{e.event_specific_data.asset_key.to_user_string()}:{e.event_specific_data.check_name}": e.event_specific_data.description or ""
-            for e in result.all_events
-            if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION and not e.event_specific_data.passed
-        }
-        if failed_checks:
-            raise BlockedRun(job_name, result.run_id, failed_checks, log_path)
-        failures = [e.message for e in result.all_events if e.is_failure]
-        raise DemoError(
-            f"Dagster run {result.run_id} of job {job_name!r} failed: {failures[-1] if failures else ''} "
-            f"(full log: {log_path})"
-        )
-    out(f"  {job_name}: run {result.run_id[:8]} succeeded in {elapsed:.1f} s")
-    return elapsed
+def _run(runner: JobRunner, job_name: str, out: Callable[[str], None], **kwargs) -> float:
+    outcome = runner.run(job_name, **kwargs)
+    outcome.raise_for_failure()
+    out(f"  {job_name}: run {outcome.run_id[:8]} succeeded in {outcome.seconds:.1f} s")
+    return outcome.seconds
 
 
 def _clean_days(days: int, scenarios: tuple[Scenario, ...]) -> int:
@@ -152,16 +118,16 @@ def run_demo(
         f"in {timings['simulate']:.1f} s")
 
     history_end = start + timedelta(days=_clean_days(days, scenarios) - 1)
-    blocked = None
+    blocked, runner = None, JobRunner(settings)
     try:
         out(f"[2/4] ingesting landing days {start} .. {history_end} into the warehouse (one backfill run)")
-        timings["ingest"] = _run("ingestion", settings, out, tags={"dagster/asset_partition_range_start": start.isoformat(),
+        timings["ingest"] = _run(runner, "ingestion", out, tags={"dagster/asset_partition_range_start": start.isoformat(),
                                                                    "dagster/asset_partition_range_end": history_end.isoformat()})
         out("[3/4] building dbt features, training, tracking in MLflow, promoting (job `retrain`)")
-        timings["retrain"] = _run("retrain", settings, out)
+        timings["retrain"] = _run(runner, "retrain", out)
         daily = [history_end + timedelta(days=i) for i in range(1, (end - history_end).days + 1)]
         out(f"[4/4] ingesting and scoring {', '.join(map(str, daily))} (job `daily_scoring`)")
-        timings["daily_scoring"] = sum(_run("daily_scoring", settings, out, partition_key=d.isoformat()) for d in daily)
+        timings["daily_scoring"] = sum(_run(runner, "daily_scoring", out, partition_key=d.isoformat()) for d in daily)
     except BlockedRun as stop:
         if not any(s.name != "clean" for s in scenarios):
             raise

@@ -10,7 +10,8 @@ from lead_scoring.settings import REGISTERED_MODEL, Settings
 
 
 @dg.asset(
-    deps=[dg.AssetKey(["marts", "lead_features_current"]), model_promotion],
+    # source_freshness carries a blocking check: a day with a stale source is not scored.
+    deps=[dg.AssetKey(["marts", "lead_features_current"]), model_promotion, dg.AssetKey(["monitoring", "source_freshness"])],
     partitions_def=DAILY,
     group_name="scoring",
     kinds={"python", "duckdb"},
@@ -46,10 +47,11 @@ daily_scoring_job = dg.define_asset_job(
     # Only what scoring needs (the training mart is rebuilt by `retrain`), plus the day's ingestion.
     selection=dg.AssetSelection.assets(lead_scores)
     | dg.AssetSelection.assets(dg.AssetKey(["marts", "lead_features_current"])).upstream()
-    | dg.AssetSelection.groups("ingestion"),
+    | dg.AssetSelection.groups("ingestion")
+    | dg.AssetSelection.groups("monitoring"),
     partitions_def=DAILY,
     tags={**WAREHOUSE_WRITER_TAG, **DBT_BUILD_TAG},
-    description="Ingest the landing day, rebuild the dbt features as of the next morning, score the open leads.",
+    description="Ingest the landing day, rebuild the dbt features as of the next morning, score the open leads, monitor.",
 )
 daily_scoring_schedule = dg.build_schedule_from_partitioned_job(daily_scoring_job, hour_of_day=1)
 

@@ -20,6 +20,8 @@ class TrainingConfig(dg.Config):
 
 def trigger_of(context: dg.AssetExecutionContext) -> str:
     tags = context.run.tags
+    if "lead_scoring/trigger" in tags:  # set by the monitoring sensors, e.g. drift:feature_drift
+        return tags["lead_scoring/trigger"]
     if "dagster/schedule_name" in tags:
         return "schedule"
     if "dagster/sensor_name" in tags:

@@ -85,14 +85,15 @@ class LoadedModel:
     version: ModelVersion
 
 
-def load_model(client: MlflowClient, alias: str = CHAMPION) -> LoadedModel:
-    """Load ``models:/lead_scoring@<alias>`` from its skops file; never through pickle."""
-    version = version_by_alias(client, alias)
+def load_model(client: MlflowClient, alias: str = CHAMPION, number: str | None = None) -> LoadedModel:
+    """Load ``models:/lead_scoring@<alias>`` (or version ``number``) from its skops file; never through pickle."""
+    version = client.get_model_version(REGISTERED_MODEL, number) if number else version_by_alias(client, alias)
     if version is None:
         raise ModelLoadError(
             f"registered model {REGISTERED_MODEL!r} has no {alias!r} alias yet: run the `retrain` job first"
         )
-    local = Path(mlflow.artifacts.download_artifacts(f"models:/{REGISTERED_MODEL}@{alias}"))
+    uri = f"models:/{REGISTERED_MODEL}/{number}" if number else f"models:/{REGISTERED_MODEL}@{alias}"
+    local = Path(mlflow.artifacts.download_artifacts(uri))
     flavor = yaml.safe_load((local / "MLmodel").read_text())["flavors"].get("sklearn", {})
     if flavor.get("serialization_format") != "skops":
         raise ModelLoadError(

@@ -60,7 +60,7 @@ class _OpenLeads:
     day_index: int
     lead_id: np.ndarray
     created_at: np.ndarray
-    z: np.ndarray
+    engagement_z: np.ndarray  # the latent behind the lead's engagement (its z in the documented world)
     converted_at: np.ndarray  # NaT where the lead never converts
     opted_out: np.ndarray
     rows: pa.Table  # the leads rows as landed on their creation day
@@ -87,7 +87,10 @@ class CrmSimulator:
         rng = np.random.default_rng([self.seed, day_index])
         day_start = np.datetime64(self.day_date(day_index), "us")
 
-        new, leads, truth = self._new_leads(rng, day_index, day_start)
+        shape = world.World()
+        for scenario in self.scenarios:
+            shape = scenario.shift(day_index, shape)
+        new, leads, truth = self._new_leads(rng, day_index, day_start, shape)
         self._open.append(new)
         while self._open and self._open[0].day_index <= day_index - world.LEAD_OPEN_DAYS:
             self._open.popleft()
@@ -106,10 +109,10 @@ class CrmSimulator:
         """The landed rows of still-open leads, e.g. for a scenario that re-delivers them."""
         return pa.concat_tables([c.rows.filter(pc.is_in(c.rows["lead_id"], value_set=lead_ids)) for c in self._open])
 
-    def _new_leads(self, rng, day_index, day_start):
-        n = int(rng.poisson(self.leads_per_day))
-        attrs = {name: _choice(rng, table, n) for name, table in world.ATTRIBUTES.items()}
-        z = world.attribute_logit(attrs) + rng.normal(0.0, world.HIDDEN_SD, n)
+    def _new_leads(self, rng, day_index, day_start, shape: world.World):
+        n = int(rng.poisson(self.leads_per_day * shape.volume))
+        attrs = {name: _choice(rng, table, n) for name, table in shape.attributes.items()}
+        z = world.attribute_logit(attrs, shape.attributes) + shape.base_logit_shift + rng.normal(0.0, world.HIDDEN_SD, n)
         p_convert = world.sigmoid(z)
         created_at = day_start + (rng.random(n) * 86_400e6).astype("timedelta64[us]")
         delay = (world.sample_delay_days(rng, n) * 86_400e6).astype("timedelta64[us]")
@@ -146,7 +149,8 @@ class CrmSimulator:
             schema=GROUND_TRUTH_SCHEMA,
         )
         opted_out = rng.random(n) < world.OPT_OUT_AT_CREATION
-        return _OpenLeads(day_index, lead_id.to_numpy(), created_at, z, converted_at, opted_out, leads), leads, truth
+        engagement_z = world.engagement_latent(z, shape.engagement_signal, rng)
+        return _OpenLeads(day_index, lead_id.to_numpy(), created_at, engagement_z, converted_at, opted_out, leads), leads, truth
 
     def _campaign_for(self, day_index: int, sources: np.ndarray) -> list:
         """The newest campaign of the lead's channel; none for organic channels."""
@@ -171,7 +175,7 @@ class CrmSimulator:
     def _open_arrays(self):
         chunks = list(self._open)
         cat = lambda attr: np.concatenate([getattr(c, attr) for c in chunks])  # noqa: E731
-        return cat("lead_id"), cat("created_at"), cat("z"), cat("converted_at"), chunks
+        return cat("lead_id"), cat("created_at"), cat("engagement_z"), cat("converted_at"), chunks
 
     def _activities(self, rng, day_start) -> pa.Table:
         lead_id, created_at, z, _, _ = self._open_arrays()
@@ -232,6 +236,14 @@ class CrmSimulator:
         )
 
 
+def land_day(landing_dir: Path, ground_truth_dir: Path, day: date, tables: DayTables, truth: pa.Table) -> dict[str, int]:
+    """Write one generated day to the landing folders; returns the rows landed per table."""
+    for name, data in tables.items():
+        landing.write_table(landing_dir, name, day, data)
+    landing.write_table(ground_truth_dir, GROUND_TRUTH_TABLE, day, truth)
+    return {name: data.num_rows if isinstance(data, pa.Table) else 0 for name, data in tables.items()}
+
+
 def simulate(
     landing_dir: Path,
     ground_truth_dir: Path,
@@ -254,10 +266,14 @@ def simulate(
         day, tables, truth = simulator.next_day()
         if day_index < write_from_day:
             continue
-        for name, data in tables.items():
-            landing.write_table(landing_dir, name, day, data)
-            totals[name] += data.num_rows if isinstance(data, pa.Table) else 0
-        landing.write_table(ground_truth_dir, GROUND_TRUTH_TABLE, day, truth)
+        for name, rows in land_day(landing_dir, ground_truth_dir, day, tables, truth).items():
+            totals[name] += rows
+    write_manifest(landing_dir, start_date, days, leads_per_day, seed, scenarios)
+    return totals
+
+
+def write_manifest(landing_dir: Path, start_date: date, days: int, leads_per_day: int, seed: int, scenarios: tuple[Scenario, ...]) -> None:
+    """What was simulated (the first day sets the first daily partition)."""
     landing.write_manifest(
         landing_dir,
         {
@@ -268,4 +284,3 @@ def simulate(
             "scenarios": [str(s) for s in scenarios] or ["clean"],
         },
     )
-    return totals

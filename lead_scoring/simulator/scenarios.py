@@ -7,7 +7,27 @@ come. ``clean`` changes nothing: it is the world as documented in ``world.py``.
 
 The fault scenarios each break one thing a real CRM sync breaks, and each has
 a guard that must catch it (see ``PITFALLS.md`` and ``tests/integration/test_fault_injection.py``).
-A table replaced by ``bytes`` is landed as that content: a corrupt file.
+A table replaced by ``bytes`` is landed as that content: a corrupt file; a
+table left out of the day's tables does not land at all (a stopped source).
+
+The world scenarios change the world itself (``world.World``) and are what the
+monitoring must notice (see ``lead_scoring/monitoring/`` and the replay):
+
+* ``concept_drift``: engagement keeps its distribution but loses most of its
+  link to conversion (bots and auto-opens) - visible only in matured labels;
+* ``new_channel``: a new lead source, ``marketplace``, brings 30% of new leads
+  and converts better. The channel is declared in the source contract
+  (``schema.LEAD_SOURCES``: a reviewed change, synced to the Great Expectations
+  suites and dbt tests), so its leads are admitted; any undeclared value still
+  fails the ``raw_leads`` suite. Its arrival is flagged by feature drift;
+* ``tracking_outage``: the e-mail tracking breaks: e-mail opens and clicks (a
+  third of all activities) stop arriving for every lead - systematic
+  missingness. (An outage for a segment of *leads* large enough to matter, say
+  the 70% from campaign channels, drops the day's activities below half the
+  trailing volume: the raw row-count band stops that at ingestion, before any
+  drift could be measured.)
+* ``seasonality``: fewer leads at weekends and a slow 8-week cycle in propensity;
+* ``stale_source``: the activities sync stops: no activities file lands.
 """
 
 from __future__ import annotations
@@ -17,12 +37,15 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 if TYPE_CHECKING:
+    from lead_scoring.simulator import world
     from lead_scoring.simulator.generator import CrmSimulator
 
 DayTables = dict[str, "pa.Table | bytes"]
 Transform = Callable[[int, DayTables, np.random.Generator, "CrmSimulator"], DayTables]
+Shift = Callable[[int, "world.World"], "world.World"]
 CORRUPT_BYTES = b"PAR1 this landing file was truncated by the sync tool"
 
 
@@ -107,6 +130,52 @@ def _leaky_feature(day_index, tables, rng, simulator):
     return {**tables, "leads": pa.concat_tables([tables["leads"], rows])}
 
 
+OUTAGE_TYPES = ("email_open", "email_click")
+
+
+def _tracking_outage(day_index, tables, rng, simulator):
+    """The e-mail tracking pixel breaks: opens and clicks of every lead stop arriving."""
+    acts = tables["activities"]
+    return {**tables, "activities": acts.filter(pc.invert(pc.is_in(acts["activity_type"], value_set=pa.array(OUTAGE_TYPES))))}
+
+
+def _stale_source(day_index, tables, rng, simulator):
+    """The activities sync stops: no file lands from this day on."""
+    return {name: data for name, data in tables.items() if name != "activities"}
+
+
+NEW_CHANNEL = "marketplace"
+NEW_CHANNEL_SHARE = 0.30
+NEW_CHANNEL_EFFECT = 0.9  # log-odds: converts clearly better than the average channel
+CONCEPT_DRIFT_SIGNAL = 0.15  # engagement keeps 15% of its correlation with propensity
+SEASON_DAYS = 56
+SEASON_LOGIT = 0.3
+WEEKEND_VOLUME = 0.6
+
+
+def _concept_shift(day_index, shape):
+    return shape.changed(engagement_signal=CONCEPT_DRIFT_SIGNAL)
+
+
+def _new_channel_shift(day_index, shape):
+    return shape.with_source(NEW_CHANNEL, NEW_CHANNEL_SHARE, NEW_CHANNEL_EFFECT)
+
+
+def _season_shift(day_index, shape):
+    # Day 0 is taken as a Monday-like day: days 5 and 6 of each week are the weekend.
+    weekend = day_index % 7 in (5, 6)
+    return shape.changed(
+        volume=shape.volume * (WEEKEND_VOLUME if weekend else 1.0),
+        base_logit_shift=shape.base_logit_shift + SEASON_LOGIT * float(np.sin(2 * np.pi * day_index / SEASON_DAYS)),
+    )
+
+
+WORLD_SHIFTS: dict[str, Shift] = {
+    "concept_drift": _concept_shift,
+    "new_channel": _new_channel_shift,
+    "seasonality": _season_shift,
+}
+
 SCENARIOS: dict[str, Transform] = {
     "clean": _unchanged,
     "null_burst": _null_burst,
@@ -117,6 +186,9 @@ SCENARIOS: dict[str, Transform] = {
     "orphan_activities": _orphan_activities,
     "corrupt_file": _corrupt_file,
     "leaky_feature": _leaky_feature,
+    "tracking_outage": _tracking_outage,
+    "stale_source": _stale_source,
+    **{name: _unchanged for name in WORLD_SHIFTS},
 }
 
 
@@ -143,3 +215,9 @@ class Scenario:
         if day_index < self.start_day:
             return tables
         return SCENARIOS[self.name](day_index, tables, rng, simulator)
+
+    def shift(self, day_index: int, shape: "world.World") -> "world.World":
+        """The world of ``day_index`` under this scenario (unchanged before its start day)."""
+        if day_index < self.start_day or self.name not in WORLD_SHIFTS:
+            return shape
+        return WORLD_SHIFTS[self.name](day_index, shape)

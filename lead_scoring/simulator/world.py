@@ -21,6 +21,8 @@ set is the best any model can reach there.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
+
 import numpy as np
 
 from lead_scoring.simulator.schema import (
@@ -80,6 +82,44 @@ CAMPAIGN_CHANNELS = ("paid_search", "social", "webinar", "events", "email", "par
 CAMPAIGN_EVERY_DAYS = 30
 
 
+@dataclass(frozen=True)
+class World:
+    """The parts of the world a scenario may change from a given day on (see scenarios.py).
+
+    ``engagement_signal`` is the correlation between a lead's engagement and its
+    propensity: 1 as documented above; lower, engagement keeps its distribution
+    but tells less about who converts (concept drift). ``volume`` scales the
+    day's new leads, ``base_logit_shift`` moves every new lead's log-odds.
+    """
+
+    attributes: dict = field(default_factory=lambda: ATTRIBUTES)
+    engagement_signal: float = 1.0
+    volume: float = 1.0
+    base_logit_shift: float = 0.0
+
+    def with_source(self, name: str, share: float, effect: float) -> "World":
+        """A new lead source taking ``share`` of new leads, the others scaled down to make room."""
+        sources = {k: (s * (1.0 - share), e) for k, (s, e) in self.attributes["lead_source"].items()}
+        return replace(self, attributes={**self.attributes, "lead_source": {**sources, name: (share, effect)}})
+
+    def changed(self, **changes) -> "World":
+        return replace(self, **changes)
+
+
+def engagement_latent(z: np.ndarray, signal: float, rng: np.random.Generator) -> np.ndarray:
+    """The latent that drives a lead's engagement: ``z`` itself when ``signal`` is 1.
+
+    Otherwise a mix of ``z`` and another lead's ``z`` (a permutation), weighted so
+    the mix has the same mean and spread as ``z``: the engagement features keep
+    their distribution while their link to conversion weakens.
+    """
+    if signal >= 1.0 or len(z) < 2:
+        return z
+    mean = z.mean()
+    other = rng.permutation(z)
+    return mean + signal * (z - mean) + np.sqrt(1.0 - signal**2) * (other - mean)
+
+
 def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -115,10 +155,10 @@ def lookup(values: np.ndarray, mapping: dict) -> np.ndarray:
     return np.array([mapping[u] for u in uniques], dtype=float)[inverse] if len(values) else np.zeros(0)
 
 
-def attribute_logit(attrs: dict[str, np.ndarray]) -> np.ndarray:
+def attribute_logit(attrs: dict[str, np.ndarray], attributes: dict | None = None) -> np.ndarray:
     """The observable part of z: the intercept plus the attribute effects."""
     total = np.full(len(attrs["seniority"]), BASE_LOGIT)
-    for name, table in ATTRIBUTES.items():
+    for name, table in (attributes or ATTRIBUTES).items():
         total += lookup(attrs[name], {value: effect for value, (_, effect) in table.items()})
     return total
 

@@ -1,0 +1,251 @@
+"""The monitoring tables, computed from the warehouse and the registry (no Dagster).
+
+Populations: drift compares *the day's new leads* (age 1 day at the as-of date)
+with the champion's training snapshots at the same age. Equal ages make the
+engagement features comparable, and a change in who arrives (a new channel, a
+tracking outage) shows at full strength the day it starts instead of being
+diluted by 90 days of older open leads.
+
+Every table is keyed by ``as_of_date``, the scores' as-of date (landing day + 1).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from lead_scoring import tables
+from lead_scoring.errors import LeadScoringError
+from lead_scoring.monitoring import drift, freshness, performance
+from lead_scoring.monitoring.triggers import MonitoringState
+from lead_scoring.settings import Settings
+from lead_scoring.warehouse import Replacement, Warehouse
+
+REFERENCE_AGE_DAYS = 1
+REFERENCE_MAX_ROWS = 5_000
+GRADES = ("A", "B", "C", "D")
+
+
+class MonitoringInputError(LeadScoringError):
+    pass
+
+
+def champion_test_roc_auc(client, version) -> float:
+    """The champion's ROC AUC on its test set: ``test_roc_auc``, or ``roc_auc`` as older runs named it."""
+    metrics = client.get_run(version.run_id).data.metrics
+    return float(metrics.get("test_roc_auc", metrics.get("roc_auc")))
+
+
+def _feature_kinds(settings: Settings) -> dict[str, str]:
+    from lead_scoring.ml.features import feature_contract
+
+    return {f.name: "numeric" if f.feature_type == "numeric" else "categorical" for f in feature_contract(settings.dbt_manifest_path)}
+
+
+def _require_features_as_of(warehouse: Warehouse, as_of: date) -> None:
+    built_for = str(warehouse.query("select scoring_date from intermediate.int_scoring_date").scoring_date.iloc[0])[:10]
+    if built_for != as_of.isoformat():
+        raise MonitoringInputError(
+            f"marts.lead_features_current is as of {built_for}, not {as_of}: monitor a day in the run that builds its features"
+        )
+
+
+def data_as_of(warehouse: Warehouse) -> date:
+    return pd.Timestamp(warehouse.query("select scoring_date from intermediate.int_scoring_date").scoring_date.iloc[0]).date()
+
+
+# --- the retrain job: remember when and why, and the champion's reference ---------------------------------------
+
+
+def record_retrain(warehouse: Warehouse, client, settings: Settings, run_id: str, trigger: str) -> dict:
+    """After a retrain's promotion step: one ``monitoring.retrains`` row, and the new champion's drift reference."""
+    from lead_scoring.ml import registry
+    from lead_scoring.ml.model import feature_frame
+    from lead_scoring.ml.features import feature_contract
+
+    challenger = registry.version_by_alias(client, registry.CHALLENGER)
+    champion = registry.version_by_alias(client, registry.CHAMPION)
+    promoted = champion is not None and challenger is not None and champion.version == challenger.version
+    row = {
+        "dagster_run_id": run_id,
+        "retrained_as_of": data_as_of(warehouse),
+        "trigger": trigger,
+        "challenger_version": str(challenger.version) if challenger else None,
+        "champion_version": str(champion.version) if champion else None,
+        "promoted": promoted,
+        "recorded_at": datetime.now(timezone.utc).replace(tzinfo=None),
+    }
+    replacements = [Replacement(tables.RETRAINS, "dagster_run_id", [run_id], pd.DataFrame([row]))]
+    has_reference = warehouse.table_exists(tables.DRIFT_REFERENCE) and champion is not None and len(
+        warehouse.query(f"select 1 from {tables.DRIFT_REFERENCE} where model_version = ? limit 1", [str(champion.version)])
+    )
+    if promoted and not has_reference:
+        # The training set of this run is the champion's: keep its new-lead rows before the next retrain replaces it.
+        rows = warehouse.query(
+            f"select * from {tables.TRAINING_SET} where split = 'train' and days_since_created = ?", [REFERENCE_AGE_DAYS]
+        )
+        rows = rows.sample(n=min(len(rows), REFERENCE_MAX_ROWS), random_state=0).sort_values("lead_id")
+        features = feature_contract(settings.dbt_manifest_path)
+        model = registry.load_model(client, registry.CHAMPION).model
+        reference = rows[[f.name for f in features]].copy()
+        reference["probability"] = model.predict_proba(feature_frame(rows, features))[:, 1] if len(rows) else []
+        reference.insert(0, "model_version", str(champion.version))
+        replacements.append(Replacement(tables.DRIFT_REFERENCE, "model_version", [str(champion.version)], reference))
+    warehouse.replace(replacements)
+    return row
+
+
+def _reference(warehouse: Warehouse, version: str) -> pd.DataFrame:
+    if not warehouse.table_exists(tables.DRIFT_REFERENCE):
+        return pd.DataFrame()
+    return warehouse.query(f"select * from {tables.DRIFT_REFERENCE} where model_version = ?", [version])
+
+
+# --- the daily tables ----------------------------------------------------------------------------------------------
+
+
+def feature_drift(warehouse: Warehouse, settings: Settings, as_of: date, champion_version: str) -> pd.DataFrame:
+    _require_features_as_of(warehouse, as_of)
+    reference = _reference(warehouse, champion_version)
+    if reference.empty:
+        raise MonitoringInputError(
+            f"no drift reference for champion version {champion_version} in {tables.DRIFT_REFERENCE}: run the `retrain` job"
+        )
+    current = warehouse.query("select * from marts.lead_features_current where days_since_created = ?", [REFERENCE_AGE_DAYS])
+    results = drift.feature_drift(reference, current, _feature_kinds(settings))
+    frame = pd.DataFrame([r.__dict__ for r in results])
+    frame.insert(0, "as_of_date", as_of)
+    frame["model_version"] = champion_version
+    return frame
+
+
+def prediction_drift(warehouse: Warehouse, as_of: date, champion_version: str) -> pd.DataFrame:
+    _require_features_as_of(warehouse, as_of)
+    reference = _reference(warehouse, champion_version)
+    current = warehouse.query(
+        f"select s.probability, s.grade from {tables.SCORES} s join marts.lead_features_current f on f.lead_id = s.lead_id "
+        "where s.as_of_date = ? and f.days_since_created = ?",
+        [as_of, REFERENCE_AGE_DAYS],
+    )
+    psi, level = drift.prediction_drift(reference["probability"].to_numpy() if len(reference) else [], current["probability"].to_numpy())
+    shares = current["grade"].value_counts(normalize=True).reindex(list(GRADES), fill_value=0.0)
+    return pd.DataFrame(
+        [
+            {
+                "as_of_date": as_of,
+                "psi": psi,
+                **{f"share_{g.lower()}": float(shares[g]) for g in GRADES},
+                "mean_probability": float(current["probability"].mean()) if len(current) else None,
+                "severity": level,
+                "model_version": champion_version,
+            }
+        ]
+    )
+
+
+def live_performance(warehouse: Warehouse, as_of: date, champion_version: str, champion_auc: float) -> pd.DataFrame:
+    first, last = performance.matured_score_dates(as_of, max(performance.WINDOWS))
+    scores = warehouse.query(
+        f"select lead_id, as_of_date, probability from {tables.SCORES} where as_of_date between ? and ?", [first, last]
+    )
+    conversions = warehouse.query(
+        "select lead_id, min(converted_at) as converted_at from raw.conversions "
+        f"where lead_id in (select lead_id from {tables.SCORES} where as_of_date between ? and ?) group by lead_id",
+        [first, last],
+    )
+    label = performance.label_scores(scores, conversions) if len(scores) else np.zeros(0, int)
+    rows = []
+    for window in performance.WINDOWS:
+        start, _ = performance.matured_score_dates(as_of, window)
+        inside = (pd.to_datetime(scores["as_of_date"]) >= pd.Timestamp(start)).to_numpy() if len(scores) else np.zeros(0, bool)
+        result = performance.window_performance(window, label[inside], scores["probability"].to_numpy()[inside], champion_auc)
+        rows.append({"as_of_date": as_of, **result.__dict__, "champion_test_roc_auc": champion_auc, "model_version": champion_version})
+    return pd.DataFrame(rows)
+
+
+def source_freshness(settings: Settings, as_of: date) -> pd.DataFrame:
+    """Freshness of the landing day before ``as_of`` (the day whose data the as-of scores need)."""
+    found = freshness.source_freshness(settings.landing_dir, as_of - pd.Timedelta(days=1).to_pytimedelta())
+    frame = pd.DataFrame([f.__dict__ for f in found])
+    frame.insert(0, "as_of_date", as_of)
+    return frame
+
+
+# The column types of the monitoring tables (the weekly report and dashboards read them).
+SCHEMAS = {
+    tables.FEATURE_DRIFT: pa.schema([
+        ("as_of_date", pa.date32()), ("feature", pa.string()), ("kind", pa.string()), ("psi", pa.float64()),
+        ("test", pa.string()), ("statistic", pa.float64()), ("p_value", pa.float64()), ("severity", pa.string()),
+        ("reference_rows", pa.int64()), ("current_rows", pa.int64()), ("model_version", pa.string()),
+    ]),
+    tables.PREDICTION_DRIFT: pa.schema([
+        ("as_of_date", pa.date32()), ("psi", pa.float64()), ("share_a", pa.float64()), ("share_b", pa.float64()),
+        ("share_c", pa.float64()), ("share_d", pa.float64()), ("mean_probability", pa.float64()),
+        ("severity", pa.string()), ("model_version", pa.string()),
+    ]),
+    tables.LIVE_PERFORMANCE: pa.schema([
+        ("as_of_date", pa.date32()), ("window_days", pa.int32()), ("roc_auc", pa.float64()),
+        ("calibration_error", pa.float64()), ("labelled_rows", pa.int64()), ("positives", pa.int64()),
+        ("champion_test_roc_auc", pa.float64()), ("severity", pa.string()), ("model_version", pa.string()),
+    ]),
+    tables.SOURCE_FRESHNESS: pa.schema([
+        ("as_of_date", pa.date32()), ("source", pa.string()), ("last_landed_day", pa.date32()),
+        ("lag_days", pa.int32()), ("max_lag_days", pa.int32()), ("severity", pa.string()),
+    ]),
+}
+
+
+def write(warehouse: Warehouse, table: str, frame: pd.DataFrame, as_of: date) -> None:
+    """Replace the as-of date's rows of a monitoring table (types fixed by ``SCHEMAS``, missing values as NULL)."""
+    schema = SCHEMAS[table]
+    columns = {}
+    for name in schema.names:
+        values = frame[name].astype(object).where(frame[name].notna(), None).tolist()
+        columns[name] = [str(v) for v in values] if schema.field(name).type == pa.string() else values
+    warehouse.replace([Replacement(table, "as_of_date", [as_of], pa.table(columns, schema=schema))])
+
+
+# --- what the sensors read -----------------------------------------------------------------------------------------
+
+SIGNAL_TABLES = {
+    "feature_drift": tables.FEATURE_DRIFT,
+    "prediction_drift": tables.PREDICTION_DRIFT,
+    "performance_decay": tables.LIVE_PERFORMANCE,
+}
+
+
+def _dates(frame: pd.DataFrame, column: str) -> list[date]:
+    return [pd.Timestamp(v).date() for v in frame[column].dropna()]
+
+
+def monitoring_state(warehouse: Warehouse, lookback_days: int = 60) -> MonitoringState:
+    if not warehouse.table_exists(tables.SOURCE_FRESHNESS):
+        return MonitoringState(None, {}, None, None, None, [])
+    today_found = _dates(warehouse.query(f"select max(as_of_date) as d from {tables.SOURCE_FRESHNESS}"), "d")
+    today = today_found[0] if today_found else None
+    if today is None:
+        return MonitoringState(None, {}, None, None, None, [])
+    since = today - pd.Timedelta(days=lookback_days).to_pytimedelta()
+    significant = {
+        signal: set(
+            _dates(warehouse.query(f"select distinct as_of_date from {table} where severity = 'error' and as_of_date > ?", [since]), "as_of_date")
+        )
+        for signal, table in SIGNAL_TABLES.items()
+        if warehouse.table_exists(table)
+    }
+    stale = warehouse.query(
+        f"select source from {tables.SOURCE_FRESHNESS} where as_of_date = ? and severity = 'error' order by source", [today]
+    ).source.tolist()
+    last_retrain = champion_trained = champion_version = None
+    if warehouse.table_exists(tables.RETRAINS):
+        retrains = warehouse.query(f"select * from {tables.RETRAINS} order by retrained_as_of, recorded_at")
+        if len(retrains):
+            last_retrain = pd.Timestamp(retrains.retrained_as_of.iloc[-1]).date()
+            promoted = retrains[retrains.promoted.astype(bool)]
+            if len(promoted):
+                champion_trained = pd.Timestamp(promoted.retrained_as_of.iloc[-1]).date()
+                champion_version = str(promoted.challenger_version.iloc[-1])
+    return MonitoringState(today, significant, last_retrain, champion_trained, champion_version, stale)

@@ -1,0 +1,43 @@
+"""One notifier for every alert: always logged, and posted to a webhook when one is configured.
+
+The webhook URL comes from the environment (``LEAD_SCORING_ALERT_WEBHOOK_URL``,
+e.g. a Slack or Teams incoming webhook); it is a secret and never logged. The
+body is JSON: ``{"text": ..., "kind": ..., "details": {...}}``. A failing
+webhook is logged and does not fail the sensor or run that raised the alert.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+
+WEBHOOK_ENV = "LEAD_SCORING_ALERT_WEBHOOK_URL"
+TIMEOUT_SECONDS = 5
+logger = logging.getLogger("lead_scoring.alerts")
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: str  # run_failure, stale_data, retrain_triggered
+    text: str
+    details: dict = field(default_factory=dict)
+
+
+def notify(alert: Alert, log: logging.Logger | None = None) -> bool:
+    """Log the alert and post it to the webhook if configured; True when the webhook accepted it."""
+    (log or logger).warning(f"[alert:{alert.kind}] {alert.text}")
+    url = os.environ.get(WEBHOOK_ENV)
+    if not url:
+        return False
+    body = json.dumps({"text": alert.text, "kind": alert.kind, "details": alert.details}, default=str).encode()
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+            return 200 <= response.status < 300
+    except (urllib.error.URLError, OSError) as error:
+        (log or logger).error(f"alert webhook failed ({type(error).__name__}: {error}); the alert was logged above")
+        return False
