@@ -53,6 +53,12 @@ def prepare_manifest(settings: Settings) -> Path:
 DEMO_SCHEMAS = ("raw", "quarantine", "ground_truth", "staging", "intermediate", "marts", "ml", "scoring", "monitoring")
 
 
+def home_in_use(settings: Settings) -> bool:
+    """Whether the configured warehouse already holds a history (a run without --reset must not overwrite it)."""
+    warehouse = settings.warehouse()
+    return warehouse.table_exists("raw.leads") if warehouse.engine == "postgres" else settings.warehouse_path.exists()
+
+
 def reset_home(settings: Settings) -> None:
     for path in (settings.landing_dir, settings.ground_truth_dir, settings.mlflow_artifacts.parent, settings.dagster_home):
         shutil.rmtree(path, ignore_errors=True)
@@ -96,9 +102,7 @@ def run_demo(
     """
     if days < MIN_DAYS + 1:
         raise DemoError(f"--days {days}: the history must span at least {MIN_DAYS + 1} days (30-day labels need time to mature)")
-    warehouse = settings.warehouse()
-    in_use = warehouse.table_exists("raw.leads") if warehouse.engine == "postgres" else settings.warehouse_path.exists()
-    if in_use and not reset:
+    if home_in_use(settings) and not reset:
         raise DemoError(f"{settings.home} already holds a demo: pass --reset to start over")
     reset_home(settings)
     settings.export()

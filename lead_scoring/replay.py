@@ -95,7 +95,7 @@ def run_replay(
 ) -> dict:
     if days < demo.MIN_DAYS + 1:
         raise demo.DemoError(f"--days {days}: the replay needs at least {demo.MIN_DAYS + 1} days (the first model's history)")
-    if settings.warehouse_path.exists() and not reset:
+    if demo.home_in_use(settings) and not reset:
         raise demo.DemoError(f"{settings.home} already holds a history: pass --reset to start over")
     demo.reset_home(settings)
     settings.export()
@@ -139,9 +139,7 @@ def run_replay(
 
 def _require_champion(settings: Settings) -> None:
     from lead_scoring import tables
-    from lead_scoring.warehouse import Warehouse
-
-    first = Warehouse(settings.warehouse_path).query(f"select champion_version, challenger_version from {tables.RETRAINS}")
+    first = settings.warehouse().query(f"select champion_version, challenger_version from {tables.RETRAINS}")
     if first.champion_version.isna().all():
         raise demo.DemoError(
             f"the first model (version {first.challenger_version.iloc[-1]}) did not pass the promotion gate on "

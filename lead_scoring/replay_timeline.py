@@ -65,7 +65,7 @@ def compare_after(settings: Settings, retrains: pd.DataFrame, since: date) -> di
     from lead_scoring.ml.features import feature_contract
 
     old, new = _champion_at(retrains, since), _champion_at(retrains, date.max)
-    wh = Warehouse(settings.warehouse_path)
+    wh = settings.warehouse()
     rows = wh.query("select * from marts.lead_snapshots where label_is_mature and as_of_date >= ?", [since])
     if old is None or new is None or old == new or rows.empty:
         return None
@@ -84,7 +84,7 @@ def compare_after(settings: Settings, retrains: pd.DataFrame, since: date) -> di
 def build_timeline(settings: Settings, replay, scenarios: tuple[Scenario, ...], start: date) -> dict:
     from lead_scoring.replay import runs_as_dicts
 
-    wh = Warehouse(settings.warehouse_path)
+    wh = settings.warehouse()
     retrains = wh.query(f"select * from {tables.RETRAINS} order by retrained_as_of, recorded_at")
     runs = runs_as_dicts(replay)
     daily = [r for r in runs if r["job"] == "daily_scoring"]

@@ -39,7 +39,7 @@ def _set(wh: Warehouse, table: str, offsets: list[int], column: str = "severity"
 
 
 def _evaluate(sensor, wh: Warehouse, instance, cursor=None):
-    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={"warehouse": WarehouseResource(path=str(wh.path))})
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={"warehouse": WarehouseResource(location=str(wh.path))})
     return sensor(context), context
 
 
