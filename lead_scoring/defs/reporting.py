@@ -30,7 +30,7 @@ def feature_catalog(context: dg.AssetExecutionContext, dbt: DbtCliResource, ware
     settings = Settings.from_env()
     target = Path(catalog.feature_catalog_path(settings)).parent
     with warehouse.exported_for_dbt():
-        dbt.cli(["docs", "generate", "--static", "--no-compile", "--target-path", str(target)], manifest=dbt_project.manifest_path).wait()
+        dbt.cli(["docs", "generate", "--static"], manifest=dbt_project.manifest_path, target_path=target).wait()
     page = target / catalog.FEATURE_CATALOG_FILE
     context.log.info(f"feature catalog written to {page}")
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(page)), "size_kb": round(page.stat().st_size / 1024)})
@@ -38,9 +38,10 @@ def feature_catalog(context: dg.AssetExecutionContext, dbt: DbtCliResource, ware
 
 def latest_check_outcomes(context: dg.AssetExecutionContext) -> list:
     """The latest result of every asset check of this code location, from the Dagster instance."""
+    from lead_scoring.definitions import defs  # the code location this asset belongs to (already imported)
     from lead_scoring.reporting.data import CheckOutcome
 
-    keys = list(context.repository_def.asset_graph.asset_check_keys)
+    keys = list(defs.resolve_asset_graph().asset_check_keys)
     latest = context.instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
     outcomes = []
     for key, record in sorted(latest.items(), key=lambda item: item[0].to_user_string()):
