@@ -57,12 +57,11 @@ def stop(processes: list[subprocess.Popen]) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
     for process in processes:
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        with contextlib.suppress(ProcessLookupError):  # whatever is left of the group (code server, workers)
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 @dataclass
