@@ -11,7 +11,9 @@ from pathlib import Path
 import pandas as pd
 
 from lead_scoring.reporting import charts, figures, html
-from lead_scoring.reporting.data import CheckOutcome, Quality, ReportData, gather_load_stats, gather_monitoring, gather_scores
+from lead_scoring.reporting.data import (
+    HISTORY_DAYS, CheckOutcome, Quality, ReportData, gather_load_stats, gather_monitoring, gather_scores,
+)
 from lead_scoring.settings import Settings
 from lead_scoring.warehouse import Warehouse
 
@@ -61,14 +63,14 @@ def gather(warehouse: Warehouse, client, settings: Settings, checks: list[CheckO
     from lead_scoring.reporting.model_card import load_model_card
 
     scores = gather_scores(warehouse)
-    since = (scores.latest or datetime.now(timezone.utc).date()) - timedelta(days=7)
+    latest = scores.latest or datetime.now(timezone.utc).date()
     card = load_model_card(client, settings.dbt_manifest_path) if client is not None else None
     return ReportData(
         generated_at=now or datetime.now(timezone.utc),
         scores=scores,
         model=card,
-        monitoring=gather_monitoring(warehouse, since - timedelta(days=174)),
-        quality=Quality(gather_load_stats(warehouse, since), checks),
+        monitoring=gather_monitoring(warehouse, latest - timedelta(days=HISTORY_DAYS)),
+        quality=Quality(gather_load_stats(warehouse, latest - timedelta(days=7)), checks),
         links=dict(links or {}),
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -17,6 +18,9 @@ from lead_scoring import tables
 from lead_scoring.ingest import LOAD_STATS
 from lead_scoring.reporting.figures import BINS, LABEL_WINDOW_DAYS
 from lead_scoring.warehouse import Warehouse
+
+if TYPE_CHECKING:  # model_card imports MLflow, which the data gathering itself does not need
+    from lead_scoring.reporting.model_card import ModelCard
 
 CONVERSIONS = "intermediate.int_lead_first_conversion"
 MONITORING_TABLES = {
@@ -63,7 +67,7 @@ class Quality:
 class ReportData:
     generated_at: datetime
     scores: Scores
-    model: object | None  # lead_scoring.reporting.model_card.ModelCard
+    model: ModelCard | None
     monitoring: dict[str, pd.DataFrame | None]
     quality: Quality
     links: dict[str, str] = field(default_factory=dict)

@@ -92,8 +92,8 @@ def model_section(report) -> str:
     window = (f"trained on leads created before {p.get('validation_start', '?')}, calibrated on those created from "
               f"{p.get('validation_start', '?')}, tested on those created from {p.get('test_start', '?')} "
               f"({p.get('rows_train', '?')} / {p.get('rows_validation', '?')} / {p.get('rows_test', '?')} snapshots)")
-    metric_rows = [[escape(m.label), number(m.model), number(m.baseline), number(m.previous), number(m.bayes), escape(m.meaning)]
-                   for m in card.metrics]
+    metric_rows = [[escape(m.label), number(m.model), number(m.baseline), m.against_baseline(), number(m.previous),
+                    number(m.bayes), escape(m.meaning)] for m in card.metrics]
     feature_rows = [[f"<code>{escape(f.name)}</code>", escape(f.feature_type), escape(f.description)] for f in card.features]
     links = report.data.links
     return "".join([
@@ -106,8 +106,8 @@ def model_section(report) -> str:
         "<h3>How good is it?</h3><p>Measured on the test period, the most recent leads the model never saw while "
         "learning. The rules baseline is a simple points system; the best possible figure is what a model knowing "
         "each lead's true chance would reach.</p>",
-        table(["measure", "model", "rules baseline", f"previous model (v{card.previous_version})" if card.previous_version
-               else "previous model", "best possible", "what it means"], metric_rows, {1, 2, 3, 4}),
+        table(["measure", "model", "rules baseline", "model vs baseline", f"previous model (v{card.previous_version})" if card.previous_version
+               else "previous model", "best possible", "what it means"], metric_rows, {1, 2, 4, 5}),
         f"<h3>Features ({len(card.features)})</h3><p>What the model looks at, as documented in the dbt project",
         f" (<a href='{escape(links['feature_catalog'])}'>feature catalog</a>)" if "feature_catalog" in links else "",
         ":</p>", table(["feature", "type", "description"], feature_rows),

@@ -44,6 +44,12 @@ class MetricRow:
     previous: float | None
     higher_is_better: bool | None
 
+    def against_baseline(self) -> str:
+        """"better" or "worse" than the rules baseline, in the metric's own direction ("" when not comparable)."""
+        if self.baseline is None or self.higher_is_better is None or self.model == self.baseline:
+            return ""
+        return "better" if (self.model > self.baseline) == self.higher_is_better else "worse"
+
 
 @dataclass
 class ModelCard:

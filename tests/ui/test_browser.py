@@ -234,6 +234,8 @@ def test_the_report_renders_with_all_its_charts(ui):
     assert len(sizes) >= 2 and len(sizes) == page.locator("figure").count()
     assert all(done and width > 300 and height > 150 for done, width, height in sizes), sizes
     text = page.inner_text("body")
+    version, _ = _champion(ui.home)
+    assert f"lead_scoring version {version.version}" in text and "Known limits" in text
     assert "Monitoring has not run yet" in text or "Score drift" in text
     assert "chance that a lead who converted" in text
     page.close()

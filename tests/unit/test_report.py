@@ -162,3 +162,15 @@ def test_report_without_scores_says_what_to_run(tmp_path):
     settings = settings_for(tmp_path)
     page = build.publish(build.gather(Warehouse(tmp_path / "empty.duckdb"), None, settings, []), settings).path.read_text()
     assert "No leads have been scored yet" in page and not _charts(page)
+
+
+def test_model_metrics_are_read_under_the_names_training_logs_today_or_tomorrow():
+    from lead_scoring.reporting.model_card import metric_rows
+
+    today = {"roc_auc": 0.71, "baseline_roc_auc": 0.65, "bayes_roc_auc": 0.80, "brier": 0.10, "baseline_brier": 0.09}
+    tomorrow = {"test_roc_auc": 0.72, "baseline_test_roc_auc": 0.65, "test_ece": 0.02, "roc_auc": 0.5}
+    rows = {r.label: r for r in metric_rows(today, previous=tomorrow)}
+    assert (rows["ROC AUC"].model, rows["ROC AUC"].baseline, rows["ROC AUC"].bayes, rows["ROC AUC"].previous) == (0.71, 0.65, 0.80, 0.72)
+    assert rows["ROC AUC"].against_baseline() == "better" and rows["Brier score"].against_baseline() == "worse"
+    assert "Calibration error" not in rows  # not logged: not shown
+    assert {r.label: r.model for r in metric_rows(tomorrow, None)} == {"ROC AUC": 0.72, "Calibration error": 0.02}
