@@ -23,7 +23,6 @@ LINK_LABELS = {
     "champion_run": "MLflow run of the model in production",
     "champion_version": "The model version in the MLflow registry",
     "feature_catalog": "Feature catalog (dbt docs)",
-    "dagster": "Dagster: assets, runs and checks",
 }
 
 
@@ -58,7 +57,7 @@ class WrittenReport:
 
 
 def gather(warehouse: Warehouse, client, settings: Settings, checks: list[CheckOutcome] | None,
-           links: dict[str, str] | None = None, now: datetime | None = None) -> ReportData:
+           links: dict[str, str] | None = None) -> ReportData:
     """Everything the report shows. ``client`` is an MlflowClient (None: no model card)."""
     from lead_scoring.reporting.model_card import load_model_card
 
@@ -66,7 +65,7 @@ def gather(warehouse: Warehouse, client, settings: Settings, checks: list[CheckO
     latest = scores.latest or datetime.now(timezone.utc).date()
     card = load_model_card(client, settings.dbt_manifest_path) if client is not None else None
     return ReportData(
-        generated_at=now or datetime.now(timezone.utc),
+        generated_at=datetime.now(timezone.utc),
         scores=scores,
         model=card,
         monitoring=gather_monitoring(warehouse, latest - timedelta(days=HISTORY_DAYS)),
@@ -129,8 +128,8 @@ def _performance(report: Report) -> None:
     report.headline.update(conversion_rate=float(average), conversion_rate_A=_value(a["rate"]), lift_A=_value(a["lift"]))
     weekly = figures.weekly_performance(matured)
     calibration = figures.calibration(matured)
-    report.headline["calibration_error"] = figures.calibration_error(calibration)
-    report.headline["roc_auc_matured"] = figures.roc_auc_from_bins(matured)
+    report.headline["calibration_error"] = _value(figures.calibration_error(calibration))
+    report.headline["roc_auc_matured"] = _value(figures.roc_auc_from_bins(matured))
     report.charts["conversion_by_grade"] = Chart(
         "Conversion by grade", f"Share of leads that converted within 30 days of being scored, per grade "
         f"(scores up to {scores.latest - timedelta(days=figures.LABEL_WINDOW_DAYS)}).",
