@@ -101,13 +101,14 @@ def gather_scores(warehouse: Warehouse, history_days: int = HISTORY_DAYS) -> Sco
     facts = warehouse.query(
         f"""
         select s.as_of_date, s.grade, cast(floor(s.probability * {BINS}) as integer) as bin,
-               count(*) as rows, sum(s.probability) as probability_sum,
+               count(*) as scored, sum(s.probability) as probability_sum,
                sum({converted if labels_available else '0'}) as converted
         from {tables.SCORES} s {join}
         where s.as_of_date > {_literal(since)}
         group by s.as_of_date, s.grade, cast(floor(s.probability * {BINS}) as integer)
         """
     )
+    facts = facts.rename(columns={"scored": "rows"})  # ROWS is an SQL keyword, not a safe alias everywhere
     facts["bin"] = facts["bin"].clip(upper=BINS - 1)
     counts = warehouse.query(
         f"""
