@@ -7,12 +7,13 @@ manifest, nothing more (no dbt parse, no network, no warehouse connection).
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from lead_scoring.defs import features, ingestion, monitoring, quality, scoring, training
+from lead_scoring.defs import catalog, features, ingestion, monitoring, quality, reporting, scoring, training
 from lead_scoring.resources import GreatExpectationsResource, LandingResource, MlflowResource, WarehouseResource
 from lead_scoring.settings import Settings
 
@@ -41,18 +42,23 @@ def build_resources(settings: Settings) -> dict:
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    return dg.Definitions.merge(
+    merged = dg.Definitions.merge(
         ingestion.defs,
         features.defs,
         training.defs,
         scoring.defs,
         quality.defs,
         monitoring.defs,
+        reporting.defs,
         # One process per run: DuckDB takes one writing process at a time, and on 2 cores the
         # multiprocess executor's per-step start-up (2-4 s) costs more than it parallelises.
         # On Kubernetes, swap in dagster_k8s.k8s_job_executor for a pod per step (README).
         dg.Definitions(resources=build_resources(settings), executor=dg.in_process_executor),
     )
+    # Owners, kinds, column schemas and catalog links in one place rather than on every asset.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.PreviewWarning)  # map_asset_specs is "preview" in 1.13
+        return merged.map_asset_specs(func=catalog.describe)
 
 
 defs = build_definitions(Settings.from_env())

@@ -137,6 +137,8 @@ def run_demo(
             raise
         out(f"  stopped as designed: {stop}")
         blocked = stop.checks
+    out("[report] feature catalog and stakeholder report, checks that failed included (job `weekly_report`)")
+    timings["report"] = _run("weekly_report", settings, out)
 
     from lead_scoring import status
     report = status.collect(settings)
@@ -166,6 +168,7 @@ def render_summary(report: dict, settings: Settings) -> str:
         "",
         "  stage times     " + ", ".join(f"{k} {v:.0f} s" for k, v in report["timings_seconds"].items()),
         f"  run logs        {settings.home / 'logs' / 'demo.log'}",
+        f"  report          {settings.home / 'reports' / 'latest.html'}",
         "",
         "Look at it:",
         f"  Dagster UI: DAGSTER_HOME={settings.dagster_home} LEAD_SCORING_HOME={settings.home} "

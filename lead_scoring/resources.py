@@ -56,7 +56,9 @@ class MlflowResource(dg.ConfigurableResource):
         return registry.connect(self.tracking_uri, Path(self.artifacts_dir))
 
     def ui_url(self) -> str:
-        return self.tracking_uri if self.tracking_uri.startswith("http") else "http://127.0.0.1:5000"
+        from lead_scoring.defs.catalog import mlflow_ui_url
+
+        return mlflow_ui_url(self.tracking_uri)
 
 
 class GreatExpectationsResource(dg.ConfigurableResource):

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from lead_scoring import tables
+from lead_scoring.defs import catalog
 from lead_scoring.defs.partitions import DAILY, DBT_BUILD_TAG, WAREHOUSE_WRITER_TAG, scoring_as_of
 from lead_scoring.defs.training import model_promotion
 from lead_scoring.resources import MlflowResource, WarehouseResource
@@ -36,6 +37,7 @@ def lead_scores(
             "dagster/row_count": len(scores),
             "as_of_date": as_of.isoformat(),
             "model_version": version,
+            "mlflow_model_version": dg.MetadataValue.url(catalog.model_version_url(version)),
             "mean_probability": float(scores["probability"].mean()),
             **{f"grade_{g}": int(n) for g, n in grades.items()},
         }

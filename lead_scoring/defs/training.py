@@ -7,6 +7,7 @@ loading the code location does not import scikit-learn and MLflow.
 import dagster as dg
 
 from lead_scoring import tables
+from lead_scoring.defs import catalog
 from lead_scoring.defs.partitions import DBT_BUILD_TAG, WAREHOUSE_WRITER_TAG
 from lead_scoring.resources import MlflowResource, WarehouseResource
 from lead_scoring.settings import Settings
@@ -94,6 +95,7 @@ def candidate_model(
             "mlflow_run": dg.MetadataValue.url(
                 f"{mlflow.ui_url()}/#/experiments/{logged.experiment_id}/runs/{logged.run_id}"
             ),
+            "mlflow_model_version": dg.MetadataValue.url(catalog.model_version_url(logged.version)),
         }
     )
 
@@ -120,6 +122,8 @@ def model_promotion(
             "reasons": dg.MetadataValue.md("\n".join(f"- {r}" for r in result.decision.reasons)),
             "challenger_version": result.challenger_version,
             "champion_version": result.champion_version or "none",
+            **({"mlflow_champion": dg.MetadataValue.url(catalog.model_version_url(result.champion_version))}
+               if result.champion_version else {}),
         }
     )
 

@@ -10,8 +10,8 @@ from lead_scoring.definitions import defs
 
 def test_definitions_load_with_jobs_and_schedules():
     repo = defs.get_repository_def()
-    assert {"ingestion", "retrain", "daily_scoring"} <= {job.name for job in repo.get_all_jobs()}
-    assert {s.job_name for s in repo.schedule_defs} == {"retrain", "daily_scoring"}
+    assert {"ingestion", "retrain", "daily_scoring", "weekly_report"} <= {job.name for job in repo.get_all_jobs()}
+    assert {s.job_name for s in repo.schedule_defs} == {"retrain", "daily_scoring", "weekly_report"}
 
 
 def test_lineage_runs_from_raw_sources_through_dbt_and_training_to_scores():
@@ -35,7 +35,7 @@ def test_importing_the_code_location_is_cheap():
     """No scikit-learn, MLflow or skops at import time, and no dbt parse (the manifest is not rewritten)."""
     code = (
         "import sys, lead_scoring.definitions;"
-        "heavy = [m for m in ('sklearn', 'mlflow', 'skops') if m in sys.modules];"
+        "heavy = [m for m in ('sklearn', 'mlflow', 'skops', 'matplotlib') if m in sys.modules];"
         "print(','.join(heavy))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

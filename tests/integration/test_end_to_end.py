@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 
 def test_demo_prints_a_summary_and_where_to_look(demo_home):
     out = (demo_home / "demo_stdout.txt").read_text()
-    for expected in ("Demo complete", "ROC AUC", "Bayes limit", "dagster dev", "mlflow ui", "leads scored"):
+    for expected in ("Demo complete", "ROC AUC", "Bayes limit", "dagster dev", "mlflow ui", "leads scored", "reports/latest.html"):
         assert expected in out
 
 

@@ -1,0 +1,112 @@
+"""What the Dagster UI shows about every asset, applied in one place (``definitions.py``):
+owners by area, kinds (the warehouse engine, dbt, MLflow, scikit-learn, Great Expectations),
+column schemas of the tables Python writes, and links to the feature catalog and MLflow.
+"""
+
+import os
+from functools import lru_cache
+
+import dagster as dg
+import pyarrow as pa
+
+from lead_scoring import tables
+from lead_scoring.settings import REGISTERED_MODEL, Settings
+from lead_scoring.simulator.schema import GROUND_TRUTH_SCHEMA, GROUND_TRUTH_TABLE, RAW_TABLES
+
+OWNERS = {
+    "ingestion": "team:data-platform",
+    "features": "team:growth-analytics",
+    "training": "team:data-science",
+    "scoring": "team:data-science",
+    "monitoring": "team:ml-platform",
+    "reporting": "team:growth-analytics",
+}
+GX_CHECKED = {dg.AssetKey(["raw", t]) for t in RAW_TABLES} | {dg.AssetKey(["marts", "lead_features_current"])}
+EXTRA_KINDS = {dg.AssetKey("lead_scores"): {"sklearn", "mlflow"}} | {key: {"great_expectations"} for key in GX_CHECKED}
+SCORE_COLUMNS = {
+    "lead_id": ("string", "The CRM's lead identifier (no other personal data leaves the raw schema)."),
+    "as_of_date": ("date", "The morning the score is for: features use events strictly before it."),
+    "probability": ("double", "Calibrated chance that the lead converts within 30 days."),
+    "score": ("integer", "The probability as a 0-100 score, for sales."),
+    "grade": ("string", "A (top 10% at training time), B (next 20%), C (next 30%), D (the rest)."),
+    "model_name": ("string", "Registered MLflow model that produced the score."),
+    "model_version": ("string", "Its version (the `champion` alias at scoring time)."),
+    "scored_at": ("timestamp", "When the score was written (UTC)."),
+}
+FEATURE_CATALOG_FILE = "static_index.html"
+
+
+def mlflow_ui_url(tracking_uri: str | None = None) -> str:
+    """Where people open MLflow: ``LEAD_SCORING_MLFLOW_UI_URL``, else a tracking server's own address,
+    else the local `make mlflow-ui` (a server's tracking URI is not always its browser address)."""
+    tracking = tracking_uri or Settings.from_env().mlflow_tracking_uri
+    fallback = tracking if tracking.startswith("http") else "http://127.0.0.1:5000"
+    return (os.environ.get("LEAD_SCORING_MLFLOW_UI_URL") or fallback).rstrip("/")
+
+
+def mlflow_run_url(experiment_id: str, run_id: str) -> str:
+    return f"{mlflow_ui_url()}/#/experiments/{experiment_id}/runs/{run_id}"
+
+
+def model_version_url(version: str) -> str:
+    return f"{mlflow_ui_url()}/#/models/{REGISTERED_MODEL}/versions/{version}"
+
+
+def feature_catalog_path(settings: Settings) -> str:
+    """The dbt docs site (one self-contained page) written by the `feature_catalog` asset."""
+    return str(settings.home / "dbt_docs" / FEATURE_CATALOG_FILE)
+
+
+def warehouse_kind() -> str:
+    return "postgres" if os.environ.get("LEAD_SCORING_WAREHOUSE_URL", "").startswith("postgres") else "duckdb"
+
+
+def _arrow_schema(schema: pa.Schema, descriptions: dict[str, str] | None = None) -> dg.TableSchema:
+    return dg.TableSchema(
+        columns=[dg.TableColumn(f.name, str(f.type), description=(descriptions or {}).get(f.name)) for f in schema]
+    )
+
+
+@lru_cache(maxsize=1)
+def _training_set_schema() -> dg.TableSchema | None:
+    """``marts.lead_snapshots``' documented columns plus the split (read from the dbt manifest)."""
+    from lead_scoring.ml.features import FeatureContractError, load_manifest
+
+    try:
+        nodes = load_manifest(Settings.from_env().dbt_manifest_path)["nodes"]
+    except FeatureContractError:
+        return None
+    model = next((n for n in nodes.values() if n.get("name") == "lead_snapshots" and n["resource_type"] == "model"), None)
+    if model is None:
+        return None
+    columns = [dg.TableColumn(name, c.get("data_type") or "?", description=c.get("description")) for name, c in model["columns"].items()]
+    columns.append(dg.TableColumn("split", "string", description="train, validation or test (by lead creation date)."))
+    return dg.TableSchema(columns=columns)
+
+
+def column_schema(key: dg.AssetKey) -> dg.TableSchema | None:
+    path = key.path
+    if len(path) == 2 and path[0] == "raw" and path[1] in RAW_TABLES:
+        return _arrow_schema(RAW_TABLES[path[1]])
+    if key == dg.AssetKey(["ground_truth", GROUND_TRUTH_TABLE]):
+        return _arrow_schema(GROUND_TRUTH_SCHEMA)
+    if key == dg.AssetKey("lead_scores"):
+        return dg.TableSchema(columns=[dg.TableColumn(n, t, description=d) for n, (t, d) in SCORE_COLUMNS.items()])
+    if key == dg.AssetKey("training_set"):
+        return _training_set_schema()
+    return None
+
+
+def describe(spec: dg.AssetSpec) -> dg.AssetSpec:
+    """Owners, kinds, column schema and catalog link for one asset, leaving what it declares itself."""
+    kinds = {warehouse_kind() if k in ("duckdb", "postgres") else k for k in spec.kinds} | EXTRA_KINDS.get(spec.key, set())
+    metadata = dict(spec.metadata)
+    schema = column_schema(spec.key)
+    if schema is not None and "dagster/column_schema" not in metadata:
+        metadata["dagster/column_schema"] = schema
+    if "dbt" in spec.kinds:
+        metadata["feature_catalog"] = dg.MetadataValue.path(feature_catalog_path(Settings.from_env()))
+    if spec.key == dg.AssetKey("lead_scores"):
+        metadata.setdefault("dagster/table_name", tables.SCORES)
+    owners = spec.owners or ([OWNERS[spec.group_name]] if spec.group_name in OWNERS else [])
+    return spec.replace_attributes(kinds=kinds, metadata=metadata, owners=owners)

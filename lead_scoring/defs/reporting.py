@@ -1,0 +1,109 @@
+"""Reporting: the feature catalog (dbt docs) and the weekly stakeholder report.
+
+The report's figures, charts and HTML are built by ``lead_scoring.reporting``
+(imported at run time: matplotlib and MLflow stay out of the code location's
+import); this module reads the latest check results from the Dagster instance,
+passes them on and reports where the files went.
+"""
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from lead_scoring.defs import catalog
+from lead_scoring.defs.features import dbt_project
+from lead_scoring.defs.partitions import WAREHOUSE_WRITER_TAG
+from lead_scoring.resources import MlflowResource, WarehouseResource
+from lead_scoring.settings import Settings
+
+
+@dg.asset(
+    deps=[dg.AssetKey(["marts", "lead_snapshots"]), dg.AssetKey(["marts", "lead_features_current"])],
+    group_name="reporting",
+    kinds={"dbt"},
+    description="The feature catalog: `dbt docs generate --static`, one self-contained page under "
+    "`$LEAD_SCORING_HOME/dbt_docs/` with every model, column description, feature `meta` and the lineage.",
+)
+def feature_catalog(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    settings = Settings.from_env()
+    target = Path(catalog.feature_catalog_path(settings)).parent
+    with warehouse.exported_for_dbt():
+        dbt.cli(["docs", "generate", "--static"], manifest=dbt_project.manifest_path, target_path=target).wait()
+    page = target / catalog.FEATURE_CATALOG_FILE
+    context.log.info(f"feature catalog written to {page}")
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(page)), "size_kb": round(page.stat().st_size / 1024)})
+
+
+def latest_check_outcomes(context: dg.AssetExecutionContext) -> list:
+    """The latest result of every asset check of this code location, from the Dagster instance."""
+    from lead_scoring.definitions import defs  # check keys do not depend on the settings the run was built with
+    from lead_scoring.reporting.data import CheckOutcome
+
+    keys = list(defs.resolve_asset_graph().asset_check_keys)
+    latest = context.instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
+    outcomes = []
+    for key, record in sorted(latest.items(), key=lambda item: item[0].to_user_string()):
+        evaluation = record.event.asset_check_evaluation if record.event and record.event.dagster_event else None
+        if evaluation is None:  # planned or skipped: no result to report
+            continue
+        outcomes.append(
+            CheckOutcome(
+                asset=key.asset_key.to_user_string(),
+                check=key.name,
+                passed=evaluation.passed,
+                severity=evaluation.severity.value,
+                description=evaluation.description or "",
+                at=datetime.fromtimestamp(record.create_timestamp, tz=timezone.utc),
+            )
+        )
+    return outcomes
+
+
+@dg.asset(
+    deps=[feature_catalog, dg.AssetKey("lead_scores"), dg.AssetKey("model_promotion")],
+    group_name="reporting",
+    kinds={"python", "mlflow", "html"},
+    description="The weekly stakeholder report: one self-contained HTML page (charts inline) under "
+    "`$LEAD_SCORING_HOME/reports/` (dated, plus `latest.html`), also logged to the MLflow experiment "
+    "`lead_scoring_reports`. Headline, scores and grades, model card, performance on real outcomes, drift and "
+    "data quality.",
+)
+def stakeholder_report(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, mlflow: MlflowResource
+) -> dg.MaterializeResult:
+    from lead_scoring.reporting import build
+
+    settings = Settings.from_env()
+    links = {"feature_catalog": Path(catalog.feature_catalog_path(settings)).as_uri()}
+    data = build.gather(warehouse.get(), mlflow.client(), settings, latest_check_outcomes(context), links)
+    if data.model is not None:
+        data.links["champion_run"] = catalog.mlflow_run_url(data.model.experiment_id, data.model.run_id)
+        data.links["champion_version"] = catalog.model_version_url(data.model.version)
+    written = build.publish(data, settings)
+    experiment_id, run_id = build.log_to_mlflow(written, settings)
+    context.log.info(f"report written to {written.path} with {written.charts} charts, logged to MLflow run {run_id}")
+    numbers = {k: v for k, v in written.headline.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(written.path)),
+            "latest": dg.MetadataValue.path(str(written.latest)),
+            "headline": dg.MetadataValue.md(written.markdown),
+            "charts": written.charts,
+            "mlflow_report_run": dg.MetadataValue.url(catalog.mlflow_run_url(experiment_id, run_id)),
+            **numbers,
+        }
+    )
+
+
+weekly_report_job = dg.define_asset_job(
+    "weekly_report",
+    selection=dg.AssetSelection.groups("reporting"),
+    # dbt docs opens the DuckDB file for writing: queue behind (and ahead of) the other writers.
+    tags=WAREHOUSE_WRITER_TAG,
+    description="Regenerate the feature catalog and the stakeholder report.",
+)
+weekly_report_schedule = dg.ScheduleDefinition(job=weekly_report_job, cron_schedule="0 6 * * 1", execution_timezone="UTC")
+
+defs = dg.Definitions(assets=[feature_catalog, stakeholder_report], jobs=[weekly_report_job], schedules=[weekly_report_schedule])
