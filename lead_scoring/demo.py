@@ -20,7 +20,7 @@ from typing import Callable
 
 from lead_scoring.errors import LeadScoringError
 from lead_scoring.instance import ensure_dagster_home
-from lead_scoring.settings import DBT_PROJECT_DIR, Settings
+from lead_scoring.settings import Settings
 from lead_scoring.simulator.generator import simulate
 from lead_scoring.simulator.scenarios import Scenario
 
@@ -39,8 +39,9 @@ def dbt_executable() -> str:
 def prepare_manifest(settings: Settings) -> Path:
     """`dbt parse`: the manifest the code location reads (built once, not at import time)."""
     settings.export()
+    project = settings.dbt_project_dir  # the repo's, or the one generated for an imported flat export
     result = subprocess.run(
-        [dbt_executable(), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+        [dbt_executable(), "parse", "--project-dir", str(project), "--profiles-dir", str(project),
          "--target", settings.dbt_target, "--quiet"],
         capture_output=True,
         text=True,
@@ -51,7 +52,7 @@ def prepare_manifest(settings: Settings) -> Path:
 
 
 def reset_home(settings: Settings) -> None:
-    for path in (settings.landing_dir, settings.ground_truth_dir, settings.mlflow_artifacts.parent, settings.dagster_home):
+    for path in (settings.landing_dir, settings.ground_truth_dir, settings.mlflow_artifacts.parent, settings.dagster_home, settings.flat_dir):
         shutil.rmtree(path, ignore_errors=True)
     for path in (settings.warehouse_path, Path(f"{settings.warehouse_path}.wal")):
         path.unlink(missing_ok=True)
