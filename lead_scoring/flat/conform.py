@@ -202,11 +202,13 @@ def conform(raw: RawExport, mapping: Mapping) -> ConformedExport:
     for text, mask in reversed(reasons):  # earlier rules win
         reason = pc.if_else(pc.fill_null(mask, False), pa.scalar(text), reason)
     bad = pc.is_valid(reason)
-    row_number = pa.array(np.arange(1, n + 1), pa.int64())  # ordinal among the rows that parsed
+    # Row position in the file (1 = first row after the header), counting rows that did not parse.
+    unparsed_rows = [r["row"] - 1 for r in raw.unparsed if r["row"] is not None and r["row"] > 0]
+    row_number = pa.array(np.setdiff1d(np.arange(1, n + len(raw.unparsed) + 1), unparsed_rows)[:n], pa.int64())
     typed = pa.table({**columns, ROW: row_number})
     text = pa.table({names[o]: table.column(o) for o in originals}).append_column(ROW, row_number)
     quarantined = text.filter(bad).append_column("_reason", pc.filter(reason, bad))
-    unparsed = [{**{names[o]: None for o in originals}, ROW: r["row"], "_reason": f"line did not parse ({r['reason']}): {r['text'][:200]}"} for r in raw.unparsed]
+    unparsed = [{**{names[o]: None for o in originals}, ROW: (r["row"] or 0) - 1, "_reason": f"line did not parse ({r['reason']}): {r['text'][:200]}"} for r in raw.unparsed]
     if unparsed:
         quarantined = pa.concat_tables([quarantined, pa.Table.from_pylist(unparsed, schema=quarantined.schema)])
     return ConformedExport(typed.filter(pc.invert(bad)), quarantined, specs)

@@ -106,11 +106,11 @@ def current_sql(features: list[ColumnSpec]) -> str:
     )
 
 
-SCORING_DATE_SQL = """-- The scoring date: the `as_of_date` var ('YYYY-MM-DD') or the day the export was loaded.
+SCORING_DATE_SQL = """-- The scoring date, one row: the `as_of_date` var ('YYYY-MM-DD') or the day the export was loaded.
 {%- set as_of_var = var('as_of_date', none) %}
 select
     {% if as_of_var is not none and (as_of_var | string | trim) != '' -%}
-    cast('{{ as_of_var | string | trim }}' as date) as scoring_date
+    max(cast('{{ as_of_var | string | trim }}' as date)) as scoring_date
     {%- else -%}
     max(exported_on) as scoring_date
     {%- endif %}
@@ -162,7 +162,7 @@ def write_project(project_dir: Path, mapping: Mapping, columns: list[ColumnSpec]
     (project_dir / "models/intermediate/int_scoring_date.sql").write_text(SCORING_DATE_SQL)
     _yaml(project_dir / "models/intermediate/schema.yml", {"version": 2, "models": [{
         "name": "int_scoring_date", "description": "One row: the date the serving features are as of.",
-        "columns": [{"name": "scoring_date", "description": "Scoring date.", "data_tests": ["not_null"]}],
+        "columns": [{"name": "scoring_date", "description": "Scoring date.", "data_tests": ["not_null", "unique"]}],
     }]})
     (project_dir / "models/marts/lead_snapshots.sql").write_text(snapshots_sql(features))
     (project_dir / "models/marts/lead_features_current.sql").write_text(current_sql(features))

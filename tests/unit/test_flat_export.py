@@ -82,8 +82,10 @@ def test_bad_rows_are_quarantined_with_their_reason_and_good_rows_kept(tmp_path)
     assert reasons["a8"] == "unparseable numeric value in 'Visits'"
     unparsed = [r for r in result.quarantined.column("_reason").to_pylist() if "did not parse" in r]
     assert len(unparsed) == 1 and "a9,Won" in unparsed[0]
+    rows = dict(zip(result.quarantined.column("_reason").to_pylist(), result.quarantined.column("_row").to_pylist()))
+    assert rows[unparsed[0]] == 12 and rows["unparseable numeric value in 'Visits'"] == 11  # position after the header
     assert sorted(result.valid.column("lead_key").to_pylist()) == ["a1", "a2", "a3", "a4", "a5"]
-    assert result.valid.num_rows + result.quarantined.num_rows == 13  # landed = loaded + quarantined
+    assert result.valid.num_rows + result.quarantined.num_rows == 12  # landed = loaded + quarantined
 
 
 def test_too_many_bad_rows_stop_the_import_with_the_reasons(tmp_path):
