@@ -139,9 +139,10 @@ def score_day(warehouse: Warehouse, client: MlflowClient, settings: Settings, as
         REGISTERED_MODEL,
         champion.version.version,
     )
-    withdrawn = guards.withdrawn_consent_ids(warehouse, current["lead_id"])
+    consent_tracked = flat_import.read_record(settings) is None  # a flat export carries no consent history
+    withdrawn = guards.withdrawn_consent_ids(warehouse, current["lead_id"]) if consent_tracked else set()
     scores = scores[~scores["lead_id"].isin(withdrawn)]
-    purge = guards.withdrawn_consent(warehouse, SCORES_TABLE)["lead_id"].tolist() if warehouse.table_exists(SCORES_TABLE) else []
+    purge = guards.withdrawn_consent(warehouse, SCORES_TABLE)["lead_id"].tolist() if warehouse.table_exists(SCORES_TABLE) and consent_tracked else []
     # One transaction: today's scores replace the day's, and earlier scores of leads who
     # have since withdrawn consent are deleted, so no withdrawn lead keeps a score.
     warehouse.replace(

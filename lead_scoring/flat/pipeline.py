@@ -16,6 +16,21 @@ from typing import Callable
 from lead_scoring.settings import Settings
 
 
+def dbt_build(settings: Settings, *extra: str) -> None:
+    """`dbt build` of the home's dbt project without Dagster (benchmarks, tests)."""
+    import subprocess
+    import sys
+
+    project = str(settings.dbt_project_dir)
+    settings.export()
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", project, "--profiles-dir", project, "--quiet", *extra],
+        capture_output=True, text=True,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"dbt build of {project} failed:\n{result.stdout[-3000:]}{result.stderr[-2000:]}")
+
+
 def import_and_run(
     settings: Settings,
     mapping_file: Path,
