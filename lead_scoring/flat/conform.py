@@ -13,6 +13,7 @@ it is a lead without an outcome yet, scored but not trained on.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -64,7 +65,8 @@ def snake_names(originals: list[str], keys: set[str]) -> dict[str, str]:
     """Lower-case SQL names; only the id and label columns (``keys``) may take a name the contract uses."""
     names, used = {}, set()
     for original in originals:
-        base = re.sub(r"[^0-9a-z]+", "_", original.lower()).strip("_") or "column"
+        ascii_name = unicodedata.normalize("NFKD", original).encode("ascii", "ignore").decode()  # Région -> Region
+        base = re.sub(r"[^0-9a-z]+", "_", ascii_name.lower()).strip("_") or "column"
         base = f"c_{base}" if base[0].isdigit() else base
         name, n = base, 2
         while name in used or (original not in keys and name in CONTRACT_NAMES):

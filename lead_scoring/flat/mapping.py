@@ -92,6 +92,8 @@ def _strings(value, where: str) -> tuple[str, ...]:
         value = [value]
     if not isinstance(value, list):
         raise MappingError(f"{where} must be a list of strings, got {value!r}")
+    if any(isinstance(v, bool) for v in value):  # YAML reads bare yes / no / on / off as booleans
+        raise MappingError(f"{where}: {value!r} holds a YAML boolean; quote the values, e.g. ['yes'] or ['no']")
     return tuple(str(v) for v in value)
 
 

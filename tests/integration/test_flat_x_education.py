@@ -5,6 +5,7 @@ by default the shared data folder of the machines CI runs on.
 """
 
 import os
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,8 @@ SALES_ENTERED = ["Lead Quality", "Lead Profile", "Asymmetrique Activity Index", 
 def trained(tmp_path_factory):
     if not EXPORT.exists():
         pytest.skip(f"the X Education export is absent: {EXPORT} not found (set LEAD_SCORING_X_EDUCATION_PATH to Leads.csv)")
+    from threadpoolctl import threadpool_limits
+
     from lead_scoring import steps
     from lead_scoring.flat import importer
     from lead_scoring.flat.pipeline import dbt_build
@@ -29,15 +32,15 @@ def trained(tmp_path_factory):
     from lead_scoring.warehouse import Warehouse
 
     home = tmp_path_factory.mktemp("x_education")
-    os.environ["OMP_NUM_THREADS"] = "1"  # shared 2-core machines: OpenMP threads spinning against each other cost 10x
     settings = Settings(home, home / "warehouse.duckdb", "dev", f"sqlite:///{home / 'mlflow.db'}", home / "artifacts", home / "dagster")
     report = importer.import_export(settings, MAPPING, EXPORT)
     dbt_build(settings)
     warehouse, client = Warehouse(settings.warehouse_path), registry.connect(settings.mlflow_tracking_uri, settings.mlflow_artifacts)
     frame, plan, _ = steps.build_training_set(warehouse, settings)
-    candidate = steps.train_candidate(warehouse, client, settings, seed=7, trigger="test", run_tags={})
+    with threadpool_limits(1):  # shared 2-core machines: OpenMP threads spinning against each other cost 10x
+        candidate = steps.train_candidate(warehouse, client, settings, seed=7, trigger="test", run_tags={})
     promotion = steps.promote_challenger(warehouse, client, settings)
-    scores, _ = steps.score_day(warehouse, client, settings, __import__("datetime").date.fromisoformat(report.imported_at[:10]))
+    scores, _ = steps.score_day(warehouse, client, settings, date.fromisoformat(report.imported_at[:10]))
     return dict(settings=settings, report=report, warehouse=warehouse, client=client, frame=frame, plan=plan,
                 candidate=candidate, promotion=promotion, scores=scores)
 

@@ -110,6 +110,8 @@ def test_mapping_errors_name_the_file_and_key(tmp_path):
         load_mapping(mapping_file(tmp_path, id_column=""))
     with pytest.raises(MappingError, match=r"unknown keys \['colour'\]"):
         load_mapping(mapping_file(tmp_path, extra="colour: red"))
+    with pytest.raises(MappingError, match=r"label.positive: \[True\] holds a YAML boolean; quote the values"):
+        load_mapping(mapping_file(tmp_path, label="label: {column: Outcome, positive: [yes], negative: ['no']}"))
     with pytest.raises(MappingError, match="both positive and negative"):
         load_mapping(mapping_file(tmp_path, label="label: {column: Outcome, positive: [Won], negative: [Won]}"))
 
