@@ -133,3 +133,38 @@ def test_the_cli_names_the_file_when_the_declared_encoding_is_wrong(tmp_path):
     assert result.returncode == 2
     assert f"{export} is not utf-8: the byte at offset" in result.stderr and "set csv.encoding" in result.stderr
     assert not (tmp_path / "home" / "warehouse.duckdb").exists()  # nothing written
+
+
+def test_the_dagster_flat_import_job_loads_an_export_by_run_config(tmp_path):
+    """The `flat_import` job, run as the UI would (run config: mapping, path), then the home's code location."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import home_env
+
+    export, mapping = narrow_export(tmp_path, n=300)
+    home = tmp_path / "home"
+    run = (
+        "import json, sys, dagster as dg; from lead_scoring.definitions import defs;"
+        "job = defs.resolve_job_def('flat_import');"
+        f"r = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), run_config={{'ops': {{'raw__flat_export': "
+        f"{{'config': {{'mapping': {str(mapping)!r}, 'path': {str(export)!r}}}}}}}}});"
+        "m = r.asset_materializations_for_node('raw__flat_export')[0].metadata;"
+        "print(json.dumps({'ok': r.success, 'rows': m['dagster/row_count'].value, 'split': m['split_method'].value}))"
+    )
+    after = (
+        "import json; from lead_scoring.definitions import defs; g = defs.resolve_asset_graph();"
+        "print(json.dumps({'checks': sorted({k.name for k in g.asset_check_keys}), "
+        "'assets': sorted(k.to_user_string() for k in g.get_all_asset_keys())}))"
+    )
+    outputs = []
+    for code in (run, after):
+        result = subprocess.run([sys.executable, "-c", code], env=home_env(home), capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-3000:]
+        outputs.append(json.loads(result.stdout.strip().splitlines()[-1]))
+    assert outputs[0] == {"ok": True, "rows": 300, "split": "time"}
+    checks, assets = outputs[1]["checks"], outputs[1]["assets"]
+    assert "staging/stg_flat_export" in assets and "raw/leads" not in assets  # the export's dbt project, no landing ingestion
+    assert {"no_label_leakage", "splits_are_disjoint", "only_allowed_columns"} <= set(checks)
+    assert not {"labels_are_mature", "no_withdrawn_consent", "great_expectations"} & set(checks)
