@@ -118,9 +118,13 @@ def _typed(values: pa.ChunkedArray, feature_type: str) -> tuple[pa.ChunkedArray,
     return pc.cast(clean, pa.float64()), bad
 
 
+def _normalised_tokens(tokens: tuple[str, ...], mapping: Mapping) -> pa.Array:
+    """Declared values (labels, missing tokens) normalised like the data they are compared with."""
+    return normalise_text(pa.chunked_array([pa.array(list(tokens), pa.string())]), mapping.case, mapping.collapse_whitespace).combine_chunks()
+
+
 def _label(values: pa.ChunkedArray, mapping: Mapping) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
-    norm = lambda vs: normalise_text(pa.chunked_array([pa.array(list(vs), pa.string())]), mapping.case, mapping.collapse_whitespace)
-    positive, negative = norm(mapping.label.positive).combine_chunks(), norm(mapping.label.negative).combine_chunks()
+    positive, negative = _normalised_tokens(mapping.label.positive, mapping), _normalised_tokens(mapping.label.negative, mapping)
     is_positive, is_negative = pc.is_in(values, value_set=positive), pc.is_in(values, value_set=negative)
     coded = pc.if_else(is_positive, 1, pc.if_else(is_negative, 0, pa.scalar(None, pa.int64())))
     outside = pc.and_(pc.is_valid(values), pc.is_null(coded))
@@ -164,7 +168,7 @@ def conform(raw: RawExport, mapping: Mapping) -> ConformedExport:
         )
     originals = [c for c in table.column_names if c not in mapping.drop]
     names = snake_names(originals, {mapping.id_column, mapping.label.column})
-    tokens = normalise_text(pa.chunked_array([pa.array(list(mapping.missing_tokens), pa.string())]), mapping.case, mapping.collapse_whitespace).combine_chunks()
+    tokens = _normalised_tokens(mapping.missing_tokens, mapping)
     n = table.num_rows
     reasons: list[tuple[str, pa.ChunkedArray | pa.Array]] = []
     columns, specs = {}, []
@@ -195,7 +199,8 @@ def conform(raw: RawExport, mapping: Mapping) -> ConformedExport:
         spec.distinct = len(pc.unique(pc.drop_null(values)))
         if role == "feature" and spec.distinct < 2:
             spec.excluded = "constant"
-        columns[spec.name], specs[len(specs):] = values, [spec]
+        columns[spec.name] = values
+        specs.append(spec)
     rows_key = table.select(originals).to_pandas()
     copy, conflict = _duplicate_ids(columns[names[mapping.id_column]], rows_key)
     reasons += [(f"duplicate row for id {mapping.id_column!r}", pa.array(copy)), (f"conflicting rows for one id {mapping.id_column!r}", pa.array(conflict))]

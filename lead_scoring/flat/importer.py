@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from lead_scoring.errors import LeadScoringError
 from lead_scoring.flat import conform as conform_lib
@@ -79,7 +80,7 @@ def leakage_findings(conformed: conform_lib.ConformedExport, mapping: Mapping) -
 
     label_name = conformed.by_role("label")[0].name
     candidates = [c for c in conformed.by_role("feature") if not c.excluded]
-    labelled = conformed.valid.filter(pa.compute.is_valid(conformed.valid.column(label_name)))
+    labelled = conformed.valid.filter(pc.is_valid(conformed.valid.column(label_name)))
     if labelled.num_rows > LEAKAGE_SAMPLE_ROWS:
         keep = np.sort(np.random.default_rng(mapping.split_seed).choice(labelled.num_rows, LEAKAGE_SAMPLE_ROWS, replace=False))
         labelled = labelled.take(pa.array(keep))

@@ -13,22 +13,32 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Callable
 
+from lead_scoring.errors import LeadScoringError
 from lead_scoring.settings import Settings
+
+
+class DbtBuildError(LeadScoringError):
+    pass
 
 
 def dbt_build(settings: Settings, *extra: str) -> None:
     """`dbt build` of the home's dbt project without Dagster (benchmarks, tests)."""
+    import os
     import subprocess
     import sys
 
     project = str(settings.dbt_project_dir)
-    settings.export()
+    saved = dict(os.environ)
+    settings.export()  # dbt's profile reads the locations from the environment: this process's stays as it was
+    env = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(saved)
     result = subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", project, "--profiles-dir", project, "--quiet", *extra],
-        capture_output=True, text=True,
+        capture_output=True, text=True, env=env,
     )
     if result.returncode != 0:
-        raise RuntimeError(f"dbt build of {project} failed:\n{result.stdout[-3000:]}{result.stderr[-2000:]}")
+        raise DbtBuildError(f"dbt build of {project} failed:\n{result.stdout[-3000:]}{result.stderr[-2000:]}")
 
 
 def import_and_run(

@@ -68,8 +68,8 @@ class BestFeatureBaseline:
         if self.edges is None:
             return values.astype(object).where(values.notna(), "__missing__").astype(str)
         numeric = pd.to_numeric(values.astype(object), errors="coerce").to_numpy(dtype=float)
-        band = np.searchsorted(self.edges, numeric, side="right").astype(object)
-        return pd.Series(np.where(np.isnan(numeric), "__missing__", band.astype(str)), index=values.index)
+        band = np.searchsorted(self.edges, numeric, side="right").astype(str)
+        return pd.Series(np.where(np.isnan(numeric), "__missing__", band), index=values.index)
 
     def fit(self, frame: pd.DataFrame, y: np.ndarray) -> "BestFeatureBaseline":
         from lead_scoring.quality.guards import LEAKAGE_BLOCK_AUC, univariate_auc

@@ -7,6 +7,7 @@ Wide: tab-delimited UTF-8 with a byte-order mark, yes/no outcomes, 58 columns,
 leaking column the mapping forgot (the leakage scan catches it).
 """
 
+import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,7 +18,9 @@ pytestmark = pytest.mark.integration
 
 
 def _settings(home) -> Settings:
-    return Settings(home, home / "warehouse.duckdb", "dev", f"sqlite:///{home / 'mlflow.db'}", home / "artifacts", home / "dagster")
+    return dataclasses.replace(
+        Settings.from_env(), home=home, warehouse_path=home / "warehouse.duckdb", mlflow_tracking_uri=f"sqlite:///{home / 'mlflow.db'}",
+        mlflow_artifacts=home / "artifacts", dagster_home=home / "dagster")
 
 
 def narrow_export(folder, n=2400, seed=1):

@@ -4,6 +4,7 @@ The export is not in the repository: it is read from LEAD_SCORING_X_EDUCATION_PA
 by default the shared data folder of the machines CI runs on.
 """
 
+import dataclasses
 import os
 from datetime import date
 from pathlib import Path
@@ -32,7 +33,9 @@ def trained(tmp_path_factory):
     from lead_scoring.warehouse import Warehouse
 
     home = tmp_path_factory.mktemp("x_education")
-    settings = Settings(home, home / "warehouse.duckdb", "dev", f"sqlite:///{home / 'mlflow.db'}", home / "artifacts", home / "dagster")
+    settings = dataclasses.replace(
+        Settings.from_env(), home=home, warehouse_path=home / "warehouse.duckdb", mlflow_tracking_uri=f"sqlite:///{home / 'mlflow.db'}",
+        mlflow_artifacts=home / "artifacts", dagster_home=home / "dagster")
     report = importer.import_export(settings, MAPPING, EXPORT)
     dbt_build(settings)
     warehouse, client = Warehouse(settings.warehouse_path), registry.connect(settings.mlflow_tracking_uri, settings.mlflow_artifacts)
