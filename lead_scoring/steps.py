@@ -46,7 +46,7 @@ def build_training_set(
     Also returns how many validation / test rows were dropped for repeating a
     training row's features exactly.
     """
-    snapshots = warehouse.query("select * from marts.lead_snapshots where label_is_mature order by lead_id, as_of_date")
+    snapshots = warehouse.query("select * from marts.lead_snapshots where label_is_mature")
     # In time on lead creation dates; a flat export without a timestamp: seeded, stratified at random.
     plan = dataset.plan_split(snapshots, flat_import.split_seed(settings))
     snapshots["split"] = plan.assign(snapshots)
