@@ -95,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
 
             print(f"dbt manifest written to {demo.prepare_manifest(settings)}")
         elif args.command == "quality-sync":
+            if settings.flat_source_file.exists():
+                raise LeadScoringError(
+                    f"{settings.home} holds a flat export: the Great Expectations suites in expectations/ are the "
+                    "simulated CRM's, and a flat export has no features suite yet; run quality-sync in a simulated home"
+                )
             from lead_scoring.ml.features import feature_contract
             from lead_scoring.quality.gx_project import GX_PROJECT_DIR, GxProject
             from lead_scoring.quality.suites import all_suites
