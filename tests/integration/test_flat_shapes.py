@@ -171,3 +171,7 @@ def test_the_dagster_flat_import_job_loads_an_export_by_run_config(tmp_path):
     assert "staging/stg_flat_export" in assets and "raw/leads" not in assets  # the export's dbt project, no landing ingestion
     assert {"no_label_leakage", "splits_are_disjoint", "only_allowed_columns"} <= set(checks)
     assert not {"labels_are_mature", "no_withdrawn_consent", "great_expectations"} & set(checks)
+    from tests.conftest import run_cli
+
+    refused = run_cli(["quality-sync"], home, check=False)  # would overwrite the simulated CRM's suites
+    assert refused.returncode == 2 and "holds a flat export" in refused.stderr
