@@ -79,6 +79,7 @@ def main() -> None:
         started = time.perf_counter()
         write_export(export, args.rows)
         generate = time.perf_counter() - started
+        print(f"  ... export generated in {generate:.0f} s ({export.stat().st_size / 2**20:.0f} MiB)", flush=True)
         settings = Settings.from_env()
         warehouse = Warehouse(settings.warehouse_path)
         timings: dict[str, float] = {}
@@ -87,6 +88,8 @@ def main() -> None:
             begun = time.perf_counter()
             result = fn(*a, **kw)
             timings[name] = time.perf_counter() - begun
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(f"  ... {name} done in {timings[name]:.1f} s (peak RSS so far {peak:.0f} MiB)", flush=True)
             return result
 
         report = stage("import", importer.import_export, settings, mapping, export)
