@@ -140,14 +140,14 @@ def _timestamp(values: pa.ChunkedArray, fmt: str | None) -> tuple[pa.Array, pa.A
     return pa.array(parsed.astype("datetime64[us]"), pa.timestamp("us")), pa.array(bad)
 
 
-def _duplicate_ids(ids: pa.ChunkedArray, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _duplicate_ids(ids: pa.ChunkedArray, text: pa.Table) -> tuple[np.ndarray, np.ndarray]:
     """Repeats of an identical row (quarantined, the first copy kept) and conflicting rows of one id (all quarantined)."""
     key = pd.Series(ids.to_numpy(zero_copy_only=False))
     repeated = key.duplicated(keep=False) & key.notna()
     copy, conflict = np.zeros(len(key), bool), np.zeros(len(key), bool)
     if not repeated.any():
         return copy, conflict
-    candidates = rows[repeated.to_numpy()]
+    candidates = text.filter(pa.array(repeated.to_numpy())).to_pandas()  # only the rows whose id repeats
     row_hash = pd.util.hash_pandas_object(candidates, index=False)
     kinds = row_hash.groupby(key[repeated].to_numpy()).nunique()
     conflicting_ids = set(kinds[kinds > 1].index)
@@ -201,8 +201,7 @@ def conform(raw: RawExport, mapping: Mapping) -> ConformedExport:
             spec.excluded = "constant"
         columns[spec.name] = values
         specs.append(spec)
-    rows_key = table.select(originals).to_pandas()
-    copy, conflict = _duplicate_ids(columns[names[mapping.id_column]], rows_key)
+    copy, conflict = _duplicate_ids(columns[names[mapping.id_column]], table.select(originals))
     reasons += [(f"duplicate row for id {mapping.id_column!r}", pa.array(copy)), (f"conflicting rows for one id {mapping.id_column!r}", pa.array(conflict))]
 
     reason = pa.nulls(n, pa.string())
