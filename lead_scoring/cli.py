@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from lead_scoring.errors import LeadScoringError
 from lead_scoring.settings import Settings
@@ -66,6 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="where everything is and what state it is in")
     status.add_argument("--json", action="store_true", help="machine-readable output")
 
+    flat = commands.add_parser("import", help="load a flat CRM export (one row per lead) by its mapping, then train and score on it")
+    flat.add_argument("path", nargs="?", type=Path, default=None, help="the export file (default: the mapping's `path`)")
+    flat.add_argument("--mapping", type=Path, required=True, help="the export's mapping YAML (see examples/mappings/)")
+    flat.add_argument("--no-train", action="store_true", help="only load, check and generate the export's dbt project")
+    flat.add_argument("--seed", type=int, default=7, help="training seed (default 7)")
+    flat.add_argument("--json", action="store_true", help="print the import record and status as JSON at the end")
+
     commands.add_parser("prepare", help="parse the dbt project into the manifest the code location reads")
     commands.add_parser("quality-sync", help="write the Great Expectations suites and checkpoints (expectations/) from code")
     return parser
@@ -95,11 +103,22 @@ def main(argv: list[str] | None = None) -> int:
 
             report = status.collect(settings)
             print(json.dumps(report, indent=2) if args.json else status.render(report))
+        elif args.command == "import":
+            from lead_scoring.flat.pipeline import import_and_run
+
+            result = import_and_run(settings, args.mapping, args.path, not args.no_train, args.seed)
+            if args.json:
+                print(json.dumps(result, indent=2, default=str))
         elif args.command == "prepare":
             from lead_scoring import demo
 
             print(f"dbt manifest written to {demo.prepare_manifest(settings)}")
         elif args.command == "quality-sync":
+            if settings.flat_source_file.exists():
+                raise LeadScoringError(
+                    f"{settings.home} holds a flat export: the Great Expectations suites in expectations/ are the "
+                    "simulated CRM's, and a flat export has no features suite yet; run quality-sync in a simulated home"
+                )
             from lead_scoring.ml.features import feature_contract
             from lead_scoring.quality.gx_project import GX_PROJECT_DIR, GxProject
             from lead_scoring.quality.suites import all_suites

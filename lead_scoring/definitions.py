@@ -13,7 +13,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from lead_scoring.defs import catalog, features, ingestion, monitoring, quality, reporting, scoring, training
+from lead_scoring.defs import catalog, features, flat_import, ingestion, monitoring, quality, reporting, scoring, training
 from lead_scoring.resources import GreatExpectationsResource, LandingResource, MlflowResource, WarehouseResource
 from lead_scoring.settings import Settings
 
@@ -42,13 +42,15 @@ def build_resources(settings: Settings) -> dict:
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
+    # A home holds one source: the simulated CRM (landing ingestion, monitored daily) or an imported flat export.
+    flat = settings.flat_source_file.exists()
     merged = dg.Definitions.merge(
-        ingestion.defs,
+        *([] if flat else [ingestion.defs, monitoring.defs]),
+        flat_import.defs,
         features.defs,
         training.defs,
         scoring.defs,
-        quality.defs,
-        monitoring.defs,
+        quality.flat_export_defs if flat else quality.defs,
         reporting.defs,
         # One process per run: DuckDB takes one writing process at a time, and on 2 cores the
         # multiprocess executor's per-step start-up (2-4 s) costs more than it parallelises.

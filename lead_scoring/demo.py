@@ -19,7 +19,7 @@ from typing import Callable
 from lead_scoring.errors import LeadScoringError
 from lead_scoring.instance import ensure_dagster_home
 from lead_scoring.runs import BlockedRun, JobRunner
-from lead_scoring.settings import DBT_PROJECT_DIR, Settings
+from lead_scoring.settings import Settings
 from lead_scoring.simulator.generator import simulate
 from lead_scoring.simulator.scenarios import Scenario
 
@@ -38,8 +38,9 @@ def dbt_executable() -> str:
 def prepare_manifest(settings: Settings) -> Path:
     """`dbt parse`: the manifest the code location reads (built once, not at import time)."""
     settings.export()
+    project = settings.dbt_project_dir  # the repo's, or the one generated for an imported flat export
     result = subprocess.run(
-        [dbt_executable(), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+        [dbt_executable(), "parse", "--project-dir", str(project), "--profiles-dir", str(project),
          "--target", settings.dbt_target, "--quiet"],
         capture_output=True,
         text=True,
@@ -60,7 +61,7 @@ def home_in_use(settings: Settings) -> bool:
 
 
 def reset_home(settings: Settings) -> None:
-    for path in (settings.landing_dir, settings.ground_truth_dir, settings.mlflow_artifacts.parent, settings.dagster_home):
+    for path in (settings.landing_dir, settings.ground_truth_dir, settings.mlflow_artifacts.parent, settings.dagster_home, settings.flat_dir):
         shutil.rmtree(path, ignore_errors=True)
     warehouse = settings.warehouse()
     if warehouse.engine == "postgres":

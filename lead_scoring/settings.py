@@ -76,8 +76,22 @@ class Settings:
         return self.home / "ground_truth"
 
     @property
+    def flat_dir(self) -> Path:
+        """Where `lead-scoring import` keeps the imported export's record and generated dbt project."""
+        return self.home / "flat"
+
+    @property
+    def flat_source_file(self) -> Path:
+        return self.flat_dir / "source.json"
+
+    @property
+    def dbt_project_dir(self) -> Path:
+        """The dbt project of this home's source: the repo's (simulated CRM) or the one generated for a flat export."""
+        return self.flat_dir / "dbt" if self.flat_source_file.exists() else DBT_PROJECT_DIR
+
+    @property
     def dbt_manifest_path(self) -> Path:
-        return DBT_PROJECT_DIR / "target" / "manifest.json"
+        return self.dbt_project_dir / "target" / "manifest.json"
 
     def history_start(self) -> date:
         """First partition of the daily assets."""

@@ -34,6 +34,7 @@ def collect(settings: Settings) -> dict:
         "last_scored_date": None,
         "scored_leads": 0,
     }
+    report["source"] = flat_source_status(settings)
     client = registry.connect(settings.mlflow_tracking_uri, settings.mlflow_artifacts)
     champion = registry.version_by_alias(client, registry.CHAMPION)
     if champion is not None:
@@ -57,6 +58,28 @@ def collect(settings: Settings) -> dict:
     return report
 
 
+def flat_source_status(settings: Settings) -> dict:
+    """The home's source: the simulated CRM, or the imported flat export with its counts and findings."""
+    from lead_scoring.flat.importer import read_record
+
+    record = read_record(settings)
+    if record is None:
+        return {"kind": "simulated_crm"}
+    return {
+        "kind": "flat_export",
+        "name": record["name"],
+        "export": record["export_path"],
+        "mapping": record["mapping_file"],
+        "imported_at": record["imported_at"],
+        "rows_loaded": record["loaded"],
+        "rows_quarantined": record["quarantined"],
+        "features": sum(1 for c in record["columns"] if c["role"] == "feature" and not c["excluded"]),
+        "post_outcome_columns": [c["original"] for c in record["columns"] if c["role"] == "post_outcome"],
+        "leakage_flagged": {name: record["leakage_auc"][name] for name in record["leakage_flagged"]},
+        "split": record["split_method"] + (f" (seed {record['split_seed']})" if record["split_method"] == "stratified_random" else ""),
+    }
+
+
 def render(report: dict) -> str:
     champion = report["champion"]
     lines = [
@@ -67,6 +90,16 @@ def render(report: dict) -> str:
         f"Dagster home        {report['dagster_home']}",
         f"registered model    {report['registered_model']}",
     ]
+    source = report.get("source") or {"kind": "simulated_crm"}
+    if source["kind"] == "flat_export":
+        lines += [
+            f"source              flat export {source['name']!r} from {source['export']} (imported {source['imported_at']})",
+            f"  rows              {source['rows_loaded']} loaded, {source['rows_quarantined']} quarantined; "
+            f"{source['features']} features; split {source['split']}",
+            f"  leakage flagged   {', '.join(f'{k} (AUC {v:.3f})' for k, v in source['leakage_flagged'].items()) or 'none'}",
+        ]
+    else:
+        lines.append("source              simulated CRM (landing files)")
     if champion:
         auc = champion["metrics"].get("roc_auc")
         lines.append(f"champion            version {champion['version']} (ROC AUC {auc:.3f}, run {champion['run_id']})")

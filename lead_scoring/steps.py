@@ -15,6 +15,7 @@ from mlflow import MlflowClient
 
 from lead_scoring import tables
 from lead_scoring.errors import LeadScoringError
+from lead_scoring.flat import importer as flat_import
 from lead_scoring.ml import dataset, features, promotion, registry, scoring, training
 from lead_scoring.ml.metrics import classification_metrics
 from lead_scoring.ml.model import feature_frame
@@ -37,15 +38,18 @@ def feature_list(settings: Settings) -> list[features.Feature]:
     return features.feature_contract(settings.dbt_manifest_path)
 
 
-def build_training_set(warehouse: Warehouse, settings: Settings) -> tuple[pd.DataFrame, dataset.SplitPlan, dict[str, int]]:
+def build_training_set(
+    warehouse: Warehouse, settings: Settings
+) -> tuple[pd.DataFrame, dataset.SplitPlan | dataset.StratifiedSplitPlan, dict[str, int]]:
     """Mature snapshots with a ``split`` column, written to ``ml.training_set``.
 
     Also returns how many validation / test rows were dropped for repeating a
     training row's features exactly.
     """
     snapshots = warehouse.query("select * from marts.lead_snapshots where label_is_mature")
-    plan = dataset.plan_time_split(snapshots["lead_created_date"])
-    snapshots["split"] = dataset.assign_splits(snapshots, plan)
+    # In time on lead creation dates; a flat export without a timestamp: seeded, stratified at random.
+    plan = dataset.plan_split(snapshots, flat_import.split_seed(settings))
+    snapshots["split"] = plan.assign(snapshots)
     features = feature_list(settings)
     kept, dropped = dataset.drop_repeated_rows(snapshots, [f.name for f in features])
     warehouse.overwrite(TRAINING_TABLE, kept)
@@ -78,6 +82,7 @@ def train_candidate(
             "dbt_manifest_hash": features.manifest_hash(settings.dbt_manifest_path),
             "simulator_scenarios": ",".join(simulation.get("scenarios", [])) or "none",
             "simulator_seed": str(simulation.get("seed", "none")),
+            **flat_import.run_tags(settings),  # empty unless the home's source is a flat export
         },
         split_plan=dataset.split_starts(frame),
     )
@@ -134,9 +139,10 @@ def score_day(warehouse: Warehouse, client: MlflowClient, settings: Settings, as
         REGISTERED_MODEL,
         champion.version.version,
     )
-    withdrawn = guards.withdrawn_consent_ids(warehouse, current["lead_id"])
+    consent_tracked = flat_import.read_record(settings) is None  # a flat export carries no consent history
+    withdrawn = guards.withdrawn_consent_ids(warehouse, current["lead_id"]) if consent_tracked else set()
     scores = scores[~scores["lead_id"].isin(withdrawn)]
-    purge = guards.withdrawn_consent(warehouse, SCORES_TABLE)["lead_id"].tolist() if warehouse.table_exists(SCORES_TABLE) else []
+    purge = guards.withdrawn_consent(warehouse, SCORES_TABLE)["lead_id"].tolist() if warehouse.table_exists(SCORES_TABLE) and consent_tracked else []
     # One transaction: today's scores replace the day's, and earlier scores of leads who
     # have since withdrawn consent are deleted, so no withdrawn lead keeps a score.
     warehouse.replace(

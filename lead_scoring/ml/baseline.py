@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
+from lead_scoring.ml.features import Feature
+
 ACTIVITY_POINTS = {
     "demo_requested_30d": 30,
     "pricing_page_view_30d": 10,
@@ -40,3 +42,60 @@ class RulesBaseline:
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         return self.calibrator.predict_proba(rule_points(frame).reshape(-1, 1))[:, 1]
+
+
+class BestFeatureBaseline:
+    """The baseline for any other source (e.g. a flat CRM export): a one-feature rule.
+
+    "Leads like this one converted at this rate": the single feature that ranks
+    the training outcomes best on its own (leaky ones, above the leakage
+    threshold, are never chosen) is cut into groups (its categories, or ten
+    quantile bands of a number, missing values a group of their own), and a lead
+    gets its group's training conversion rate, shrunk towards the overall rate.
+    """
+
+    GROUPS = 10
+    SHRINK_ROWS = 20  # a group of n rows gets weight n / (n + SHRINK_ROWS) against the overall rate
+
+    def __init__(self, features: list[Feature]):
+        self.features = features
+        self.feature: str | None = None
+        self.edges: np.ndarray | None = None
+        self.rates: pd.Series | None = None
+        self.base_rate = 0.0
+
+    def _groups(self, values: pd.Series) -> pd.Series:
+        if self.edges is None:
+            return values.astype(object).where(values.notna(), "__missing__").astype(str)
+        numeric = pd.to_numeric(values.astype(object), errors="coerce").to_numpy(dtype=float)
+        band = np.searchsorted(self.edges, numeric, side="right").astype(str)
+        return pd.Series(np.where(np.isnan(numeric), "__missing__", band), index=values.index)
+
+    def fit(self, frame: pd.DataFrame, y: np.ndarray) -> "BestFeatureBaseline":
+        from lead_scoring.quality.guards import LEAKAGE_BLOCK_AUC, univariate_auc
+
+        auc = {f.name: univariate_auc(frame[f.name], y) for f in self.features}
+        eligible = {name: value for name, value in auc.items() if value <= LEAKAGE_BLOCK_AUC} or auc
+        self.feature = max(sorted(eligible), key=eligible.get)
+        kind = next(f.feature_type for f in self.features if f.name == self.feature)
+        values = frame[self.feature]
+        if kind == "numeric":
+            numeric = pd.to_numeric(values.astype(object), errors="coerce").dropna().to_numpy(dtype=float)
+            self.edges = np.unique(np.quantile(numeric, np.linspace(0, 1, self.GROUPS + 1)[1:-1])) if len(numeric) else np.array([])
+        groups = self._groups(values)
+        self.base_rate = float(np.mean(y))
+        stats = pd.DataFrame({"group": groups.to_numpy(), "y": y}).groupby("group")["y"].agg(["sum", "count"])
+        self.rates = (stats["sum"] + self.SHRINK_ROWS * self.base_rate) / (stats["count"] + self.SHRINK_ROWS)
+        return self
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        groups = self._groups(frame[self.feature])
+        return groups.map(self.rates).fillna(self.base_rate).to_numpy(dtype=float)
+
+
+def for_features(features: list[Feature]) -> RulesBaseline | BestFeatureBaseline:
+    """The hand-written rules when the features they use exist (the simulated CRM), else the one-feature rule."""
+    names = {f.name for f in features}
+    if set(ACTIVITY_POINTS) | {"seniority"} <= names:
+        return RulesBaseline()
+    return BestFeatureBaseline(features)

@@ -1,7 +1,9 @@
 """The training set: mature snapshots, split by the lead's creation date.
 
 Splitting by creation date keeps every snapshot of a lead in one set and makes
-the test set the most recent period, as it will be in production.
+the test set the most recent period, as it will be in production. A source
+without creation dates (a flat export with no timestamp column) cannot be split
+in time: it gets a seeded random split, stratified by the label, and says so.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import pandas as pd
 
 SPLITS = ("train", "validation", "test")
 LABEL = "converted_within_30d"
+SPLIT_SEED = 7
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,42 @@ class SplitPlan:
 
     def as_dict(self) -> dict[str, str]:
         return {"validation_start": str(self.validation_start.date()), "test_start": str(self.test_start.date())}
+
+    def assign(self, snapshots: pd.DataFrame) -> pd.Series:
+        return assign_splits(snapshots, self)
+
+
+@dataclass(frozen=True)
+class StratifiedSplitPlan:
+    """A seeded random split with the label's rate kept in every part, for rows without creation dates."""
+
+    seed: int = SPLIT_SEED
+    validation_share: float = 0.15
+    test_share: float = 0.15
+
+    def as_dict(self) -> dict[str, str]:
+        return {"split_method": "stratified_random", "split_seed": str(self.seed)}
+
+    def assign(self, snapshots: pd.DataFrame) -> pd.Series:
+        # Rows in lead-id order first, so the same data gives the same split whatever order it was read in.
+        order = np.argsort(snapshots["lead_id"].astype(str).to_numpy(), kind="stable")
+        label = snapshots[LABEL].to_numpy()[order]
+        rng = np.random.default_rng(self.seed)
+        split = np.full(len(snapshots), "train", dtype=object)
+        for value in np.unique(label):
+            rows = order[np.flatnonzero(label == value)]
+            rows = rows[rng.permutation(len(rows))]
+            n_test, n_validation = round(len(rows) * self.test_share), round(len(rows) * self.validation_share)
+            split[rows[:n_test]] = "test"
+            split[rows[n_test : n_test + n_validation]] = "validation"
+        return pd.Series(split, index=snapshots.index, name="split")
+
+
+def plan_split(snapshots: pd.DataFrame, seed: int = SPLIT_SEED) -> SplitPlan | StratifiedSplitPlan:
+    """In time when the rows have creation dates, else stratified at random with ``seed``."""
+    if snapshots["lead_created_date"].notna().any():
+        return plan_time_split(snapshots["lead_created_date"])
+    return StratifiedSplitPlan(seed)
 
 
 def plan_time_split(created: pd.Series, validation_share: float = 0.15, test_share: float = 0.15) -> SplitPlan:
@@ -65,6 +104,8 @@ def drop_repeated_rows(frame: pd.DataFrame, feature_names: list[str]) -> tuple[p
 
 def split_starts(frame: pd.DataFrame) -> dict[str, str]:
     """The first lead creation date of each later split, as the rows actually fell."""
+    if frame["lead_created_date"].isna().all():
+        return {"split_method": "stratified_random"}
     created = pd.to_datetime(frame["lead_created_date"]).groupby(frame["split"]).min()
     return {f"{split}_start": str(created[split].date()) for split in SPLITS[1:] if split in created}
 

@@ -56,7 +56,7 @@ def train_and_evaluate(
     params = {**model.DEFAULT_PARAMS, **(params or {})}
 
     fitted = model.train_calibrated(parts["train"], y["train"], parts["validation"], y["validation"], features, params, seed)
-    rules = baseline.RulesBaseline().fit(parts["train"], y["train"])
+    rules = baseline.for_features(features).fit(parts["train"], y["train"])
     test_x = model.feature_frame(parts["test"], features)
     bayes = None
     if truth is not None:

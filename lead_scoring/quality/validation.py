@@ -89,7 +89,12 @@ NEWEST_COHORT_DAYS = 1  # leads created the day before the as-of date
 
 
 def _cohorts(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """All rows, and the newest cohort, where a burst in today's leads is not diluted by older ones."""
+    """All rows, and the newest cohort, where a burst in today's leads is not diluted by older ones.
+
+    A source without lead ages (a flat export) has one cohort: all rows.
+    """
+    if "days_since_created" not in frame:
+        return {"all": frame}
     return {"all": frame, "newest": frame[frame["days_since_created"] <= NEWEST_COHORT_DAYS]}
 
 

@@ -1,0 +1,233 @@
+"""From the export's text to typed, normalised rows, and quarantined rows with their reason.
+
+Per column: whitespace trimmed and collapsed, case folded (so ``Google`` and
+``google`` are one category), the mapping's missing tokens (``Select``...)
+turned into nulls, then a type inferred (boolean, numeric, categorical) unless
+the mapping sets one. A row is quarantined, with every value as it was in the
+file, when its id is missing, its id repeats with other values, its label is
+outside the declared values, its timestamp or a numeric value does not parse,
+or its line had the wrong number of fields. A missing label is not an error:
+it is a lead without an outcome yet, scored but not trained on.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lead_scoring.errors import LeadScoringError
+from lead_scoring.flat.mapping import Mapping
+from lead_scoring.flat.reader import RawExport
+
+NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+BOOLEAN_VALUES = {"yes": True, "no": False, "true": True, "false": False, "y": True, "n": False}
+NUMERIC_SHARE = 0.98  # a column is numeric when at least this share of its values are numbers
+# Names the training contract uses for its own columns: an export column never takes one.
+CONTRACT_NAMES = {"lead_id", "as_of_date", "lead_created_date", "converted", "converted_within_30d", "label_is_mature", "split"}
+ROW = "_row"
+
+
+class ExportContentError(LeadScoringError):
+    """The export reads, but cannot be used: a mapped column is missing, or too many rows are bad."""
+
+
+@dataclass
+class ColumnSpec:
+    original: str
+    name: str  # snake_case name in the warehouse
+    role: str  # id, label, timestamp, feature, pii, post_outcome
+    feature_type: str | None = None
+    null_share: float = 0.0
+    distinct: int = 0
+    excluded: str | None = None  # why a would-be feature is not one (constant, leakage)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ConformedExport:
+    valid: pa.Table
+    quarantined: pa.Table
+    columns: list[ColumnSpec]
+
+    def by_role(self, role: str) -> list[ColumnSpec]:
+        return [c for c in self.columns if c.role == role]
+
+
+def snake_names(originals: list[str], keys: set[str]) -> dict[str, str]:
+    """Lower-case SQL names; only the id and label columns (``keys``) may take a name the contract uses."""
+    names, used = {}, set()
+    for original in originals:
+        ascii_name = unicodedata.normalize("NFKD", original).encode("ascii", "ignore").decode()  # Région -> Region
+        base = re.sub(r"[^0-9a-z]+", "_", ascii_name.lower()).strip("_") or "column"
+        base = f"c_{base}" if base[0].isdigit() else base
+        name, n = base, 2
+        while name in used or (original not in keys and name in CONTRACT_NAMES):
+            name, n = f"{base}_{n}", n + 1
+        used.add(name)
+        names[original] = name
+    return names
+
+
+def normalise_text(values: pa.ChunkedArray, case: str, collapse: bool) -> pa.ChunkedArray:
+    values = pc.utf8_trim_whitespace(values)
+    if collapse:
+        values = pc.replace_substring_regex(values, r"\s+", " ")
+    if case == "lower":
+        values = pc.utf8_lower(values)
+    elif case == "upper":
+        values = pc.utf8_upper(values)
+    return values
+
+
+def _with_missing(values: pa.ChunkedArray, tokens: pa.Array) -> pa.ChunkedArray:
+    return pc.if_else(pc.is_in(values, value_set=tokens), pa.scalar(None, pa.string()), values)
+
+
+def infer_type(values: pa.ChunkedArray) -> str:
+    present = pc.drop_null(values)
+    if len(present) == 0:
+        return "categorical"
+    distinct = set(pc.unique(pc.utf8_lower(present)).to_pylist())
+    if distinct <= set(BOOLEAN_VALUES):
+        return "boolean"
+    numbers = pc.sum(pc.match_substring_regex(present, NUMBER)).as_py() or 0
+    return "numeric" if numbers >= NUMERIC_SHARE * len(present) else "categorical"
+
+
+def _typed(values: pa.ChunkedArray, feature_type: str) -> tuple[pa.ChunkedArray, pa.ChunkedArray | None]:
+    """Typed values and, for numbers, where a present value did not parse."""
+    if feature_type == "categorical":
+        return values, None
+    if feature_type == "boolean":
+        lowered = pc.utf8_lower(values)
+        keys = pa.array(list(BOOLEAN_VALUES))
+        flags = pa.array(list(BOOLEAN_VALUES.values()), pa.bool_())
+        index = pc.index_in(lowered, value_set=keys)
+        typed = pc.take(flags, index)
+        return pc.cast(typed, pa.float64()), pc.and_(pc.is_valid(values), pc.is_null(index))
+    bad = pc.and_(pc.is_valid(values), pc.invert(pc.match_substring_regex(values, NUMBER)))
+    clean = pc.if_else(bad, pa.scalar(None, pa.string()), values)
+    return pc.cast(clean, pa.float64()), bad
+
+
+def _normalised_tokens(tokens: tuple[str, ...], mapping: Mapping) -> pa.Array:
+    """Declared values (labels, missing tokens) normalised like the data they are compared with."""
+    return normalise_text(pa.chunked_array([pa.array(list(tokens), pa.string())]), mapping.case, mapping.collapse_whitespace).combine_chunks()
+
+
+def _label(values: pa.ChunkedArray, mapping: Mapping) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
+    positive, negative = _normalised_tokens(mapping.label.positive, mapping), _normalised_tokens(mapping.label.negative, mapping)
+    is_positive, is_negative = pc.is_in(values, value_set=positive), pc.is_in(values, value_set=negative)
+    coded = pc.if_else(is_positive, 1, pc.if_else(is_negative, 0, pa.scalar(None, pa.int64())))
+    outside = pc.and_(pc.is_valid(values), pc.is_null(coded))
+    return pc.cast(coded, pa.int8()), outside
+
+
+def _timestamp(values: pa.ChunkedArray, fmt: str | None) -> tuple[pa.Array, pa.Array]:
+    text = values.to_pandas()
+    parsed = pd.to_datetime(text, format=fmt or "mixed", errors="coerce")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    bad = parsed.isna().to_numpy()
+    return pa.array(parsed.astype("datetime64[us]"), pa.timestamp("us")), pa.array(bad)
+
+
+def _duplicate_ids(ids: pa.ChunkedArray, text: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    """Repeats of an identical row (quarantined, the first copy kept) and conflicting rows of one id (all quarantined)."""
+    key = pd.Series(ids.to_numpy(zero_copy_only=False))
+    repeated = key.duplicated(keep=False) & key.notna()
+    copy, conflict = np.zeros(len(key), bool), np.zeros(len(key), bool)
+    if not repeated.any():
+        return copy, conflict
+    candidates = text.filter(pa.array(repeated.to_numpy())).to_pandas()  # only the rows whose id repeats
+    row_hash = pd.util.hash_pandas_object(candidates, index=False)
+    kinds = row_hash.groupby(key[repeated].to_numpy()).nunique()
+    conflicting_ids = set(kinds[kinds > 1].index)
+    is_conflict = key[repeated].isin(conflicting_ids).to_numpy()
+    conflict[np.flatnonzero(repeated)[is_conflict]] = True
+    exact = candidates[~is_conflict]
+    copy[np.flatnonzero(repeated)[~is_conflict][pd.util.hash_pandas_object(exact, index=False).duplicated().to_numpy()]] = True
+    return copy, conflict
+
+
+def conform(raw: RawExport, mapping: Mapping) -> ConformedExport:
+    table = raw.table
+    missing = [c for c in dict.fromkeys(mapping.referenced_columns()) if c not in table.column_names]
+    if missing:
+        raise ExportContentError(
+            f"{raw.path}: column(s) {missing} named in mapping {mapping.source_file} are not in the export "
+            f"(its columns: {table.column_names})"
+        )
+    originals = [c for c in table.column_names if c not in mapping.drop]
+    names = snake_names(originals, {mapping.id_column, mapping.label.column})
+    tokens = _normalised_tokens(mapping.missing_tokens, mapping)
+    n = table.num_rows
+    reasons: list[tuple[str, pa.ChunkedArray | pa.Array]] = []
+    columns, specs = {}, []
+    roles = {mapping.id_column: "id", mapping.label.column: "label", **{c: "pii" for c in mapping.pii}, **{c: "post_outcome" for c in mapping.post_outcome}}
+    if mapping.timestamp:
+        roles[mapping.timestamp.column] = "timestamp"
+    for original in originals:
+        role, values = roles.get(original, "feature"), table.column(original)
+        spec = ColumnSpec(original, names[original], role)
+        if role in ("id", "pii"):
+            values = _with_missing(pc.utf8_trim_whitespace(values), pa.array([""], pa.string()))
+            if role == "id":
+                reasons.insert(0, (f"missing id {original!r}", pc.is_null(values)))
+        else:
+            values = _with_missing(normalise_text(values, mapping.case, mapping.collapse_whitespace), tokens)
+        if role == "label":
+            values, outside = _label(values, mapping)
+            reasons.append((f"label {original!r} outside the declared values", outside))
+        elif role == "timestamp":
+            values, bad = _timestamp(values, mapping.timestamp.format)
+            reasons.append((f"missing or unparseable timestamp {original!r}", bad))
+        elif role in ("feature", "post_outcome"):
+            spec.feature_type = mapping.types.get(original) or infer_type(values)
+            values, bad = _typed(values, spec.feature_type)
+            if bad is not None:
+                reasons.append((f"unparseable {spec.feature_type} value in {original!r}", bad))
+        spec.null_share = float(pc.sum(pc.is_null(values)).as_py() or 0) / max(n, 1)
+        spec.distinct = len(pc.unique(pc.drop_null(values)))
+        if role == "feature" and spec.distinct < 2:
+            spec.excluded = "constant"
+        columns[spec.name] = values
+        specs.append(spec)
+    copy, conflict = _duplicate_ids(columns[names[mapping.id_column]], table.select(originals))
+    reasons += [(f"duplicate row for id {mapping.id_column!r}", pa.array(copy)), (f"conflicting rows for one id {mapping.id_column!r}", pa.array(conflict))]
+
+    reason = pa.nulls(n, pa.string())
+    for text, mask in reversed(reasons):  # earlier rules win
+        reason = pc.if_else(pc.fill_null(mask, False), pa.scalar(text), reason)
+    bad = pc.is_valid(reason)
+    # Row position in the file (1 = first row after the header), counting rows that did not parse.
+    unparsed_rows = [r["row"] - 1 for r in raw.unparsed if r["row"] is not None and r["row"] > 0]
+    row_number = pa.array(np.setdiff1d(np.arange(1, n + len(raw.unparsed) + 1), unparsed_rows)[:n], pa.int64())
+    typed = pa.table({**columns, ROW: row_number})
+    text = pa.table({names[o]: table.column(o) for o in originals}).append_column(ROW, row_number)
+    quarantined = text.filter(bad).append_column("_reason", pc.filter(reason, bad))
+    unparsed = [{**{names[o]: None for o in originals}, ROW: (r["row"] or 0) - 1, "_reason": f"line did not parse ({r['reason']}): {r['text'][:200]}"} for r in raw.unparsed]
+    if unparsed:
+        quarantined = pa.concat_tables([quarantined, pa.Table.from_pylist(unparsed, schema=quarantined.schema)])
+    return ConformedExport(typed.filter(pc.invert(bad)), quarantined, specs)
+
+
+def check_quarantine_share(conformed: ConformedExport, mapping: Mapping, path) -> None:
+    landed = conformed.valid.num_rows + conformed.quarantined.num_rows
+    share = conformed.quarantined.num_rows / max(landed, 1)
+    if share > mapping.max_quarantine_share:
+        counts = pd.Series(conformed.quarantined.column("_reason").to_pylist()).value_counts().head(5).to_dict()
+        sample = conformed.quarantined.column(ROW).to_pylist()[:10]
+        raise ExportContentError(
+            f"{path}: {conformed.quarantined.num_rows} of {landed} rows ({share:.1%}) would be quarantined, above the "
+            f"mapping's max_quarantine_share {mapping.max_quarantine_share:.0%}; nothing was loaded. "
+            f"Reasons: {counts}; rows (1 = first row after the header): {sample}"
+        )

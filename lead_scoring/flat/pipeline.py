@@ -1,0 +1,69 @@
+"""`lead-scoring import PATH --mapping FILE`: import, then train, promote and score through Dagster.
+
+The import runs first, in plain Python: it decides the home's dbt project, which
+the Dagster definitions read when they load. Then the same jobs as for the
+simulated CRM run in the persistent instance under the home folder
+(`retrain`, then `daily_scoring` for the day before the import, i.e. scores as
+of the import day), so the Dagster UI shows them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Callable
+
+from lead_scoring.errors import LeadScoringError
+from lead_scoring.settings import Settings
+
+
+class DbtBuildError(LeadScoringError):
+    pass
+
+
+def dbt_build(settings: Settings, *extra: str) -> None:
+    """`dbt build` of the home's dbt project without Dagster (benchmarks, tests)."""
+    import os
+    import subprocess
+    import sys
+
+    project = str(settings.dbt_project_dir)
+    saved = dict(os.environ)
+    settings.export()  # dbt's profile reads the locations from the environment: this process's stays as it was
+    env = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(saved)
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", project, "--profiles-dir", project, "--quiet", *extra],
+        capture_output=True, text=True, env=env,
+    )
+    if result.returncode != 0:
+        raise DbtBuildError(f"dbt build of {project} failed:\n{result.stdout[-3000:]}{result.stderr[-2000:]}")
+
+
+def import_and_run(
+    settings: Settings,
+    mapping_file: Path,
+    export_path: Path | None,
+    train: bool = True,
+    seed: int = 7,
+    out: Callable[[str], None] = print,
+) -> dict:
+    from lead_scoring import demo, status
+    from lead_scoring.flat import importer
+    from lead_scoring.instance import ensure_dagster_home
+
+    settings.export()
+    report = importer.import_export(settings, mapping_file, export_path)
+    out(importer.render(report))
+    demo.prepare_manifest(settings)
+    out(f"  dbt project {report.dbt_project_dir} (generated; features in its manifest)")
+    if not train:
+        return {"import": report.__dict__}
+    ensure_dagster_home(settings.dagster_home)
+    out("training, tracking in MLflow, promoting (job `retrain`)")
+    demo._run("retrain", settings, out, run_config={"ops": {"candidate_model": {"config": {"seed": seed}}}})
+    day_before = date.fromisoformat(report.imported_at[:10]) - timedelta(days=1)
+    out(f"scoring the leads without a conversion as of {report.imported_at[:10]} (job `daily_scoring`)")
+    demo._run("daily_scoring", settings, out, partition_key=day_before.isoformat())
+    return {"import": report.__dict__, "status": status.collect(settings)}

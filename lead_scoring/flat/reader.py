@@ -1,0 +1,121 @@
+"""Read a delimited export as text, whatever its encoding, keeping the rows that do not parse.
+
+Every value is read as text: types are inferred later, on the normalised
+values, so a stray token cannot turn a column's type on its own. Rows with the
+wrong number of fields are not dropped silently: they come back with their
+line text so they can be quarantined.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from lead_scoring.errors import LeadScoringError
+from lead_scoring.flat.mapping import CsvSpec
+
+CHUNK = 16 * 1024 * 1024
+FALLBACK_ENCODINGS = ("cp1252", "latin-1")
+
+
+class ExportFileError(LeadScoringError):
+    """The export cannot be read: missing, empty, wrong encoding, no header."""
+
+
+@dataclass
+class RawExport:
+    path: Path
+    encoding: str
+    table: pa.Table  # every column as text, in file order
+    unparsed: list[dict] = field(default_factory=list)  # {"row": n, "text": line, "reason": ...}
+
+
+def _first_undecodable(path: Path, encoding: str) -> tuple[int, int] | None:
+    """(byte offset, line number) of the first byte that does not decode, or None when the whole file does."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset, lines = 0, 1
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                return offset + error.start, lines + chunk[: error.start].count(b"\n")
+            offset += len(chunk)
+            lines += chunk.count(b"\n")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return offset, lines
+    return None
+
+
+def detect_encoding(path: Path, declared: str) -> str:
+    """The declared encoding, checked; or with "auto" UTF-8 if it decodes, else cp1252, else latin-1."""
+    candidates = (declared,) if declared != "auto" else ("utf-8", *FALLBACK_ENCODINGS)
+    for encoding in candidates:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise ExportFileError(f"{path}: unknown encoding {encoding!r} in the mapping (csv.encoding)") from None
+        problem = _first_undecodable(path, encoding)
+        if problem is None:
+            return encoding
+        if declared != "auto":
+            offset, line = problem
+            raise ExportFileError(
+                f"{path} is not {encoding}: the byte at offset {offset} (line {line}) does not decode; "
+                "set csv.encoding in the mapping to the export's encoding (e.g. cp1252) or to auto"
+            )
+    raise ExportFileError(f"{path}: no encoding among utf-8, cp1252, latin-1 decodes it")  # latin-1 decodes anything
+
+
+def read_header(path: Path, encoding: str, spec: CsvSpec) -> list[str]:
+    with open(path, encoding=encoding, newline="") as handle:
+        first = handle.readline()
+    header = next(csv.reader(io.StringIO(first.lstrip("\ufeff")), delimiter=spec.delimiter, quotechar=spec.quote), [])
+    if not header or all(not name.strip() for name in header):
+        raise ExportFileError(f"{path} is empty or has no header line")
+    duplicated = sorted({name for name in header if header.count(name) > 1})
+    if duplicated:
+        raise ExportFileError(f"{path}: header repeats columns {duplicated}")
+    return header
+
+
+def read_export(path: Path, spec: CsvSpec) -> RawExport:
+    path = Path(path)
+    if not path.exists():
+        raise ExportFileError(f"export file {path} not found")
+    if path.stat().st_size == 0:
+        raise ExportFileError(f"export file {path} is empty")
+    encoding = detect_encoding(path, spec.encoding)
+    header = read_header(path, encoding, spec)
+    unparsed: list[dict] = []
+
+    def keep_bad_row(row) -> str:
+        unparsed.append(
+            {"row": row.number, "text": row.text, "reason": f"{row.actual_columns} fields where the header has {row.expected_columns}"}
+        )
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(
+                encoding="utf8" if encoding in ("utf-8", "utf8") else encoding, use_threads=False, block_size=CHUNK
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=spec.delimiter, quote_char=spec.quote, newlines_in_values=True, invalid_row_handler=keep_bad_row
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in header}, strings_can_be_null=False, null_values=[]
+            ),
+        )
+    except (pa.ArrowInvalid, OSError) as error:
+        raise ExportFileError(f"{path} cannot be parsed as delimited text (delimiter {spec.delimiter!r}): {error}") from error
+    return RawExport(path, encoding, table, unparsed)
