@@ -139,7 +139,7 @@ def run_demo(
         out(f"  stopped as designed: {stop}")
         blocked = stop.checks
     out("[report] feature catalog and stakeholder report, checks that failed included (job `weekly_report`)")
-    timings["report"] = _run("weekly_report", settings, out)
+    timings["report"] = _run(runner, "weekly_report", out)
 
     from lead_scoring import status
     report = status.collect(settings)
