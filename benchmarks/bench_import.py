@@ -106,7 +106,8 @@ def main() -> None:
     for name, seconds in timings.items():
         print(f"  {name:<14}{seconds:>8.1f} s")
     print(f"  {'total':<14}{total:>8.1f} s   (target < 300 s)")
-    print(f"  peak RSS      {own:>8.0f} MiB this process, {children:.0f} MiB largest child (dbt)   (target < 4096 MiB)")
+    print(f"  peak RSS      {own:>8.0f} MiB this process (target < 4096 MiB); dbt subprocess <= {children:.0f} MiB "
+          "(counts pages shared with this process at fork)")
     print(f"  rows          {report.loaded:,} loaded, {report.quarantined:,} quarantined; training set {len(frame):,} rows; "
           f"{len(report.features)} features")
     print(f"  ROC AUC       model {candidate.outcome.metrics['roc_auc']:.3f} | baseline {candidate.outcome.baseline_metrics['roc_auc']:.3f}")

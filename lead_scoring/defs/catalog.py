@@ -57,6 +57,14 @@ def feature_catalog_path(settings: Settings) -> str:
     return str(settings.home / "dbt_docs" / FEATURE_CATALOG_FILE)
 
 
+def row_count(warehouse, key: dg.AssetKey) -> dict:
+    """``dagster/row_count`` of a dbt model's relation (``schema.name`` from its asset key), counted after
+    the dbt run, once dbt has let go of the warehouse."""
+    if len(key.path) != 2 or not warehouse.table_exists(".".join(key.path)):
+        return {}
+    return {"dagster/row_count": int(warehouse.query(f"select count(*) as n from {'.'.join(key.path)}").n.iloc[0])}
+
+
 def warehouse_kind() -> str:
     return "postgres" if os.environ.get("LEAD_SCORING_WAREHOUSE_URL", "").startswith("postgres") else "duckdb"
 

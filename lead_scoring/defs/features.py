@@ -13,6 +13,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from lead_scoring.defs import catalog
 from lead_scoring.defs.partitions import scoring_as_of
 from lead_scoring.resources import WarehouseResource
 from lead_scoring.settings import Settings
@@ -61,8 +62,11 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
     failed = _failed_error_checks(events)
     blocked = {e.asset_key for e in failed}
     for event in events:
-        if isinstance(event, dg.Output) and context.asset_key_for_output(event.output_name) in blocked:
-            continue
+        if isinstance(event, dg.Output):
+            key = context.asset_key_for_output(event.output_name)
+            if key in blocked:
+                continue
+            event = event.with_metadata({**event.metadata, **catalog.row_count(warehouse.get(), key)})
         yield event
     if failed:
         names = ", ".join(f"{e.asset_key.to_user_string()}:{e.check_name}" for e in failed)

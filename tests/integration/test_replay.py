@@ -25,7 +25,7 @@ from tests.webhook_server import Webhook
 
 pytestmark = pytest.mark.integration
 END = date.today() - timedelta(days=1)
-DAYS = 66
+DAYS = 65
 START = END - timedelta(days=DAYS - 1)
 NEW_CHANNEL, OUTAGE = 61, 63  # landing days (from 0); the scores as of the next day see them first
 AGING_DAYS, STALE = 63, 62
@@ -56,7 +56,9 @@ def changes(tmp_path_factory):
             home,
             ["--days", str(DAYS), "--leads-per-day", "100", "--no-scheduled-retrain", "--scenario", f"new_channel@{NEW_CHANNEL}",
              "--scenario", f"tracking_outage@{OUTAGE}"],
-            {"LEAD_SCORING_ALERT_WEBHOOK_URL": hook.url},
+            # The channel launches 2 days after the first training: a 3-day cool-down (default 7) lets the
+            # drift retrain happen inside this short replay, and the replay ends before a second one could.
+            {"LEAD_SCORING_ALERT_WEBHOOK_URL": hook.url, "LEAD_SCORING_RETRAIN_COOLDOWN_DAYS": "3"},
         )
         yield home, report, Warehouse(home / "warehouse.duckdb"), list(hook.received)
     finally:
