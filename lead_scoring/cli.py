@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="where everything is and what state it is in")
     status.add_argument("--json", action="store_true", help="machine-readable output")
 
+    commands.add_parser("rollback", help="point the `champion` alias back at `previous_champion` (scoring uses it from the next run)")
     commands.add_parser("prepare", help="parse the dbt project into the manifest the code location reads")
     commands.add_parser("quality-sync", help="write the Great Expectations suites and checkpoints (expectations/) from code")
     return parser
@@ -76,6 +77,13 @@ def main(argv: list[str] | None = None) -> int:
 
             report = status.collect(settings)
             print(json.dumps(report, indent=2) if args.json else status.render(report))
+        elif args.command == "rollback":
+            from lead_scoring.ml import registry
+            from lead_scoring.status import require_home
+
+            require_home(settings)
+            done = registry.rollback_champion(registry.connect(settings.mlflow_tracking_uri, settings.mlflow_artifacts))
+            print(f"champion is now version {done.champion} (was {done.rolled_back}); previous_champion cleared")
         elif args.command == "prepare":
             from lead_scoring import demo
 
