@@ -143,7 +143,6 @@ def promote_challenger(
             notes.append(f"champion version {champion.version} cannot score the current test rows ({error}): not compared")
     decision = promotion.decide(judged.metrics["roc_auc"], baseline_auc, champion_auc, judged.metrics["ece"], judged.slices, policy)
     decision.reasons[:0] = notes
-    previous = registry.version_by_alias(client, registry.PREVIOUS_CHAMPION)
     if decision.promote and (champion is None or champion.version != challenger.version):
         if champion is not None:
             registry.set_alias(client, registry.PREVIOUS_CHAMPION, champion.version)

@@ -150,7 +150,7 @@ def model_promotion(
             "challenger_version": result.challenger_version,
             "champion_version": result.champion_version or "none",
             "previous_champion_version": result.previous_champion_version or "none",
-            **{name: value for name, value in result.comparison.items()},
+            **result.comparison,
             "policy": dg.MetadataValue.json(policy.as_dict()),
         }
     )

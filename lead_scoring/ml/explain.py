@@ -77,14 +77,10 @@ def effects(fitted, frame: pd.DataFrame, features: list[Feature], reference: dic
     out = np.zeros((len(x), len(features)))
     for start in range(0, len(x), CHUNK_ROWS):
         chunk = x.iloc[start : start + CHUNK_ROWS]
-        variants = []
-        for feature in features:
-            variant = chunk.copy()
-            variant[feature.name] = reference[feature.name]
-            variants.append(variant)
-        stacked = pd.concat([chunk, *variants], ignore_index=True)
-        stacked = model.feature_frame(stacked, features)  # restore dtypes after the replacements
-        p = fitted.predict_proba(stacked)[:, 1].reshape(len(features) + 1, len(chunk))
+        variants = [chunk.assign(**{feature.name: reference[feature.name]}) for feature in features]
+        # One prediction call for the lead and all its variants (model.predict restores the dtypes).
+        p = model.predict(fitted, pd.concat([chunk, *variants], ignore_index=True), features)
+        p = p.reshape(len(features) + 1, len(chunk))
         out[start : start + len(chunk)] = (p[0][None, :] - p[1:]).T
     return out
 

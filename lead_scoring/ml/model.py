@@ -129,7 +129,8 @@ def keep_monotone_promises(pipeline: Pipeline, features: list[Feature]) -> int:
 
 def fit(family: str, features: list[Feature], params: dict, seed: int, train: pd.DataFrame, y_train: np.ndarray) -> Pipeline:
     pipeline = build_pipeline(family, features, params, seed)
-    pipeline.fit(feature_frame(train, features), y_train)
+    with model_threads():
+        pipeline.fit(feature_frame(train, features), y_train)
     keep_monotone_promises(pipeline, features)
     return pipeline
 
@@ -137,10 +138,12 @@ def fit(family: str, features: list[Feature], params: dict, seed: int, train: pd
 def calibrate(pipeline: Pipeline, validation: pd.DataFrame, y_validation: np.ndarray, features: list[Feature]) -> CalibratedClassifierCV:
     """Isotonic calibration fitted on the validation period (a monotone map: it keeps every promised direction)."""
     calibrated = CalibratedClassifierCV(FrozenEstimator(pipeline), method="isotonic")
-    return calibrated.fit(feature_frame(validation, features), y_validation)
+    with model_threads():
+        return calibrated.fit(feature_frame(validation, features), y_validation)
 
 
 def predict(fitted, frame: pd.DataFrame, features: list[Feature]) -> np.ndarray:
     if len(frame) == 0:
         return np.zeros(0)
-    return fitted.predict_proba(feature_frame(frame, features))[:, 1]
+    with model_threads():
+        return fitted.predict_proba(feature_frame(frame, features))[:, 1]

@@ -1,47 +1,14 @@
 """Training, grading and the registry on small synthetic data, against a real MLflow store."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from lead_scoring.ml import grading, registry, scoring, tracking, training
-from lead_scoring.ml.features import Feature
 from lead_scoring.ml.search_config import SearchConfig
 from lead_scoring.ml.tracking import log_training_run
 from lead_scoring.settings import REGISTERED_MODEL
-
-FEATURES = [
-    Feature("demo_requested_30d", "numeric", ""),
-    Feature("pricing_page_view_30d", "numeric", ""),
-    Feature("form_submit_30d", "numeric", ""),
-    Feature("webinar_attended_30d", "numeric", ""),
-    Feature("email_click_30d", "numeric", ""),
-    Feature("seniority", "categorical", ""),
-    Feature("has_campaign", "boolean", ""),
-]
-
-
-def synthetic_training_set(n=3000, seed=0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    z = rng.normal(-2, 1, n)
-    frame = pd.DataFrame(
-        {
-            "lead_id": [f"L{i}" for i in range(n)],
-            "as_of_date": pd.Timestamp("2026-03-01"),
-            "lead_created_date": pd.Timestamp("2026-01-01") + pd.to_timedelta(np.arange(n) * 60 // n, unit="D"),
-            "demo_requested_30d": rng.poisson(np.exp(z + 1.5)),
-            "pricing_page_view_30d": rng.poisson(np.exp(z + 2)),
-            "form_submit_30d": rng.poisson(0.5, n),
-            "webinar_attended_30d": rng.poisson(0.2, n),
-            "email_click_30d": rng.poisson(1, n),
-            "seniority": rng.choice(["junior", "mid", "vp"], n),
-            "has_campaign": rng.random(n) < 0.5,
-        }
-    )
-    frame["converted_within_30d"] = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(int)
-    frame["split"] = np.select([np.arange(n) >= 0.85 * n, np.arange(n) >= 0.7 * n], ["test", "validation"], "train")
-    return frame
-
+from tests.model.synthetic import FEATURES
+from tests.model.synthetic import training_set as synthetic_training_set
 
 SMALL_SEARCH = SearchConfig(candidates=4, logistic_candidates=2)
 
@@ -89,7 +56,7 @@ def test_registered_model_loads_from_skops_and_scores_like_the_original(client, 
     direct = outcome.model.predict_proba(training.model.feature_frame(frame.head(50), FEATURES))[:, 1]
     np.testing.assert_allclose(scores.probability, direct)
     assert set(scores.grade) <= set("ABCD") and scores.score.between(0, 100).all()
-    assert scores.reason_1.notna().all()
+    assert scores.reason_1.notna().mean() > 0.8  # a lead the model cannot tell from typical has no reason
 
 
 def test_a_training_run_is_tracked_with_metrics_plots_data_and_candidates(client, outcome):
