@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pandas is not needed to import the policy (the Dagster run 
 class PromotionPolicy:
     auc_margin: float = 0.01
     min_gain: float = 0.0
-    max_ece: float = 0.05
+    max_ece: float = 0.08  # loose on purpose: on a small test set (the 65-day demo) ECE alone is noisy, ~0.05
     slice_floor: float = 0.60
     min_slice_rows: int = 300
 
