@@ -24,8 +24,10 @@ def test_the_demo_champion_has_reasons_and_a_recorded_decision(demo_settings):
     assert champion.tags["promotion_decision"] == "promoted"
     assert champion.tags["promotion_reasons"].startswith("PASS") and "FAIL" not in champion.tags["promotion_reasons"]
     scores = Warehouse(demo_settings.warehouse_path).query("select reason_1, reason_2, reason_3 from scoring.lead_scores")
-    assert scores.reason_1.notna().mean() > 0.9
-    assert scores.reason_1.str.endswith(("(+)", "(-)")).all()
+    # A lead the (small, isotonic-calibrated) model cannot tell from the typical lead has no reason.
+    assert scores.reason_1.notna().mean() > 0.5
+    assert scores.reason_1.dropna().str.endswith(("(+)", "(-)")).all()
+    assert not (scores.reason_2.notna() & scores.reason_1.isna()).any()
 
 
 def test_a_strict_gate_rejects_and_says_why(good_home):
