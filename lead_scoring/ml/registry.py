@@ -38,6 +38,9 @@ TRUSTED_TYPES = [
     "sklearn._loss.link.Interval",
     "sklearn._loss.loss.HalfBinomialLoss",
     "sklearn.frozen._frozen.FrozenEstimator",
+    # Gradient boosting with native categories validates its input with check_array through a partial.
+    "functools.partial",
+    "sklearn.utils.validation.check_array",
 ]
 
 

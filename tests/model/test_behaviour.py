@@ -87,6 +87,18 @@ def test_top_reason_moves_the_probability_the_stated_way(fitted, frame, referenc
     assert (moved != 0).all() and (np.sign(moved) == -stated).all()
 
 
+def test_every_family_saves_with_reviewed_types_only(fitted, frame):
+    import skops.io
+
+    from lead_scoring.ml.registry import TRUSTED_TYPES
+
+    saved = skops.io.dumps(fitted)
+    assert set(skops.io.get_untrusted_types(data=saved)) <= set(TRUSTED_TYPES)
+    leads = frame[frame.split == "test"]
+    loaded = skops.io.loads(saved, trusted=TRUSTED_TYPES)
+    np.testing.assert_array_equal(model.predict(loaded, leads, FEATURES), model.predict(fitted, leads, FEATURES))
+
+
 def test_reasons_are_readable_and_generic_for_unknown_features():
     demo = FEATURES[0]
     assert explain.phrase(demo, 2.0, 0.0) == "requested a demo 2 times in the last 30 days"
