@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     flat.add_argument("--seed", type=int, default=7, help="training seed (default 7)")
     flat.add_argument("--json", action="store_true", help="print the import record and status as JSON at the end")
 
+    commands.add_parser("rollback", help="point the `champion` alias back at `previous_champion` (scoring uses it from the next run)")
     commands.add_parser("prepare", help="parse the dbt project into the manifest the code location reads")
     commands.add_parser("quality-sync", help="write the Great Expectations suites and checkpoints (expectations/) from code")
     return parser
@@ -109,6 +110,13 @@ def main(argv: list[str] | None = None) -> int:
             result = import_and_run(settings, args.mapping, args.path, not args.no_train, args.seed)
             if args.json:
                 print(json.dumps(result, indent=2, default=str))
+        elif args.command == "rollback":
+            from lead_scoring.ml import registry
+            from lead_scoring.status import require_home
+
+            require_home(settings)
+            done = registry.rollback_champion(registry.connect(settings.mlflow_tracking_uri, settings.mlflow_artifacts))
+            print(f"champion is now version {done.champion} (was {done.rolled_back}); previous_champion cleared")
         elif args.command == "prepare":
             from lead_scoring import demo
 

@@ -154,7 +154,7 @@ def run_demo(
 
 def render_summary(report: dict, settings: Settings) -> str:
     champion = report["champion"] or {}
-    auc = champion.get("metrics", {}).get("roc_auc")
+    auc = champion.get("metrics", {}).get("test_roc_auc")
     gen = report["generated"]
     headline = "Demo complete." if not report.get("blocked_by") else "Demo stopped by the guards (see above); state kept:"
     lines = [

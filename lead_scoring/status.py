@@ -13,12 +13,16 @@ class MissingHomeError(LeadScoringError):
     pass
 
 
-def collect(settings: Settings) -> dict:
+def require_home(settings: Settings) -> None:
     if not settings.home.exists():
         raise MissingHomeError(
             f"no lead-scoring home at {settings.home}: run `lead-scoring demo` first "
             "(or point LEAD_SCORING_HOME at an existing one)"
         )
+
+
+def collect(settings: Settings) -> dict:
+    require_home(settings)
     from lead_scoring.ml import registry  # MLflow is slow to import; only status needs it here
 
     report = {
@@ -44,8 +48,8 @@ def collect(settings: Settings) -> dict:
             "run_id": champion.run_id,
             "metrics": {k: v for k, v in sorted(metrics.items()) if not k.startswith(("baseline_", "bayes_"))},
         }
-        report["baseline_roc_auc"] = metrics.get("baseline_roc_auc")
-        report["bayes_roc_auc"] = metrics.get("bayes_roc_auc")
+        report["baseline_roc_auc"] = metrics.get("baseline_test_roc_auc")
+        report["bayes_roc_auc"] = metrics.get("bayes_test_roc_auc")
     warehouse = settings.warehouse()
     if warehouse.table_exists(SCORES_TABLE):
         last = warehouse.query(
@@ -101,7 +105,7 @@ def render(report: dict) -> str:
     else:
         lines.append("source              simulated CRM (landing files)")
     if champion:
-        auc = champion["metrics"].get("roc_auc")
+        auc = champion["metrics"].get("test_roc_auc")
         lines.append(f"champion            version {champion['version']} (ROC AUC {auc:.3f}, run {champion['run_id']})")
         if report["baseline_roc_auc"] is not None:
             lines.append(f"baseline ROC AUC    {report['baseline_roc_auc']:.3f}")

@@ -16,9 +16,9 @@ from mlflow import MlflowClient
 from lead_scoring import tables
 from lead_scoring.errors import LeadScoringError
 from lead_scoring.flat import importer as flat_import
-from lead_scoring.ml import dataset, features, promotion, registry, scoring, training
-from lead_scoring.ml.metrics import classification_metrics
-from lead_scoring.ml.model import feature_frame
+from lead_scoring.ml import baseline, dataset, evaluation, features, promotion, registry, scoring, search, thresholds, tracking, training
+from lead_scoring.ml.metrics import weighted_roc_auc
+from lead_scoring.ml.model import model_threads, predict
 from lead_scoring.ml.tracking import LoggedModel, log_training_run
 from lead_scoring.quality import guards, validation
 from lead_scoring.settings import REGISTERED_MODEL, Settings
@@ -64,18 +64,29 @@ class Candidate:
 
 
 def train_candidate(
-    warehouse: Warehouse, client: MlflowClient, settings: Settings, seed: int, trigger: str, run_tags: dict[str, str]
+    warehouse: Warehouse,
+    client: MlflowClient,
+    settings: Settings,
+    seed: int,
+    trigger: str,
+    run_tags: dict[str, str],
+    search_config: search.SearchConfig | None = None,
+    threshold_rule: thresholds.ThresholdRule | None = None,
 ) -> Candidate:
-    """Train, evaluate against the baseline (and the Bayes limit on simulated data), log and register."""
+    """Search, calibrate, evaluate against the baseline (and the Bayes limit on simulated data), log and register.
+
+    ``trigger`` is schedule, sensor or manual; ``run_tags`` may add a ``trigger_detail`` (which sensor, why).
+    """
     frame = warehouse.query(f"select * from {TRAINING_TABLE}")
     truth = warehouse.query(f"select lead_id, created_at, p_convert from {GROUND_TRUTH}") if warehouse.table_exists(GROUND_TRUTH) else None
-    outcome = training.train_and_evaluate(frame, feature_list(settings), seed=seed, truth=truth)
+    search_config = search_config or search.SearchConfig()
+    outcome = training.train_and_evaluate(frame, feature_list(settings), seed, truth, search_config, threshold_rule)
     simulation = landing.read_manifest(settings.landing_dir)
     logged = log_training_run(
         client,
         outcome,
-        frame[frame["split"] == "test"],
-        run_name=f"retrain {date.today().isoformat()} ({trigger})",
+        frame,
+        run_name=f"retrain {trigger} {date.today().isoformat()}" + (f" ({run_tags['trigger_detail']})" if run_tags.get("trigger_detail") else ""),
         tags={
             **run_tags,
             "trigger": trigger,
@@ -84,7 +95,9 @@ def train_candidate(
             "simulator_seed": str(simulation.get("seed", "none")),
             **flat_import.run_tags(settings),  # empty unless the home's source is a flat export
         },
-        split_plan=dataset.split_starts(frame),
+        params={**dataset.split_starts(frame), "search_candidates": search_config.candidates,
+                "search_logistic_candidates": search_config.logistic_candidates},
+        promotion_floor=promotion.PromotionPolicy().slice_floor,
     )
     return Candidate(outcome, logged)
 
@@ -94,31 +107,60 @@ class Promotion:
     decision: promotion.PromotionDecision
     challenger_version: str
     champion_version: str | None
+    previous_champion_version: str | None
+    comparison: dict[str, float]
 
 
-def promote_challenger(warehouse: Warehouse, client: MlflowClient, settings: Settings) -> Promotion:
-    """Judge the challenger against the baseline and the champion on the same test rows; move aliases."""
+def _score_on(loaded: registry.LoadedModel, test: pd.DataFrame) -> evaluation.Evaluation:
+    """A registered model's evaluation on ``test``, with the features and threshold recorded with it."""
+    card = tracking.load_model_card(loaded.version.run_id)
+    with model_threads():
+        probability = predict(loaded.model, test, tracking.card_features(card))
+    return evaluation.evaluate(test, test[dataset.LABEL], probability, card["threshold"])
+
+
+def promote_challenger(
+    warehouse: Warehouse, client: MlflowClient, settings: Settings, policy: promotion.PromotionPolicy | None = None
+) -> Promotion:
+    """Judge the challenger against the baseline and the champion on the same current test rows; move the aliases.
+
+    The decision and its reasons are written to the challenger's registry version tags either way.
+    """
+    policy = policy or promotion.PromotionPolicy()
     challenger = registry.version_by_alias(client, registry.CHALLENGER)
     if challenger is None:
         raise registry.ModelLoadError("no `challenger` alias: materialise candidate_model first")
-    run = client.get_run(challenger.run_id)
+    frame = warehouse.query(f"select * from {TRAINING_TABLE}")
+    parts = training.split_parts(frame)
+    test = parts["test"]
+    judged = _score_on(registry.load_model(client, registry.CHALLENGER), test)
+    rules = baseline.for_features(feature_list(settings)).fit(parts["train"], parts["train"][dataset.LABEL].to_numpy(dtype=int))
+    baseline_auc = weighted_roc_auc(test[dataset.LABEL].to_numpy(dtype=int), rules.predict_proba(test))
     champion = registry.version_by_alias(client, registry.CHAMPION)
-    champion_auc = None
-    if champion is not None and champion.version != challenger.version:
-        test = warehouse.query(f"select * from {TRAINING_TABLE} where split = 'test'")
-        loaded = registry.load_model(client, registry.CHAMPION)
-        probability = loaded.model.predict_proba(feature_frame(test, feature_list(settings)))[:, 1]
-        champion_auc = classification_metrics(test[dataset.LABEL], probability)["roc_auc"]
-    decision = promotion.decide(run.data.metrics["roc_auc"], run.data.metrics["baseline_roc_auc"], champion_auc)
-    if decision.promote:
-        if champion is not None and champion.version != challenger.version:
+    champion_auc, notes = None, []
+    if champion is not None and champion.version == challenger.version:
+        notes.append(f"version {challenger.version} is already the champion")
+    elif champion is not None:
+        try:
+            champion_auc = _score_on(registry.load_model(client, registry.CHAMPION), test).metrics["roc_auc"]
+        except (KeyError, ValueError) as error:  # the champion was trained on another feature set
+            notes.append(f"champion version {champion.version} cannot score the current test rows ({error}): not compared")
+    decision = promotion.decide(judged.metrics["roc_auc"], baseline_auc, champion_auc, judged.metrics["ece"], judged.slices, policy)
+    decision.reasons[:0] = notes
+    if decision.promote and (champion is None or champion.version != challenger.version):
+        if champion is not None:
             registry.set_alias(client, registry.PREVIOUS_CHAMPION, champion.version)
         registry.set_alias(client, registry.CHAMPION, challenger.version)
-    verdict = "promoted" if decision.promote else "rejected"
-    client.set_model_version_tag(REGISTERED_MODEL, challenger.version, "promotion_decision", verdict)
-    client.set_model_version_tag(REGISTERED_MODEL, challenger.version, "promotion_reasons", "; ".join(decision.reasons))
+    comparison = {"challenger_test_roc_auc": judged.metrics["roc_auc"], "baseline_test_roc_auc": baseline_auc,
+                  "challenger_test_ece": judged.metrics["ece"], "test_rows": len(test)}
+    if champion_auc is not None:
+        comparison["champion_test_roc_auc"] = champion_auc
+    registry.record_decision(client, challenger.version, decision.promote, decision.reasons, comparison,
+                             policy.as_dict(), champion.version if champion else None)
     current = registry.version_by_alias(client, registry.CHAMPION)
-    return Promotion(decision, challenger.version, current.version if current else None)
+    previous = registry.version_by_alias(client, registry.PREVIOUS_CHAMPION)
+    return Promotion(decision, challenger.version, current.version if current else None,
+                     previous.version if previous else None, comparison)
 
 
 def score_day(warehouse: Warehouse, client: MlflowClient, settings: Settings, as_of: date) -> tuple[pd.DataFrame, str]:
@@ -131,17 +173,18 @@ def score_day(warehouse: Warehouse, client: MlflowClient, settings: Settings, as
         )
     current = warehouse.query("select * from marts.lead_features_current")
     champion = registry.load_model(client, registry.CHAMPION)
+    card = tracking.load_model_card(champion.version.run_id)
+    consent_tracked = flat_import.read_record(settings) is None  # a flat export carries no consent history
+    withdrawn = guards.withdrawn_consent_ids(warehouse, current["lead_id"]) if consent_tracked else set()
     scores = scoring.score_leads(
-        current,
+        current[~current["lead_id"].isin(withdrawn)],
         champion.model,
-        feature_list(settings),
+        tracking.card_features(card),
         scoring.grade_bands_from_tags(champion.version.tags),
         REGISTERED_MODEL,
         champion.version.version,
+        card["reason_reference"],
     )
-    consent_tracked = flat_import.read_record(settings) is None  # a flat export carries no consent history
-    withdrawn = guards.withdrawn_consent_ids(warehouse, current["lead_id"]) if consent_tracked else set()
-    scores = scores[~scores["lead_id"].isin(withdrawn)]
     purge = guards.withdrawn_consent(warehouse, SCORES_TABLE)["lead_id"].tolist() if warehouse.table_exists(SCORES_TABLE) and consent_tracked else []
     # One transaction: today's scores replace the day's, and earlier scores of leads who
     # have since withdrawn consent are deleted, so no withdrawn lead keeps a score.

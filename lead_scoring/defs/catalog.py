@@ -32,6 +32,11 @@ SCORE_COLUMNS = {
     "model_name": ("string", "Registered MLflow model that produced the score."),
     "model_version": ("string", "Its version (the `champion` alias at scoring time)."),
     "scored_at": ("timestamp", "When the score was written (UTC)."),
+    **{
+        f"reason_{rank}": ("string", f"Reason {rank} of the top three: a feature and the direction it moves this lead's "
+                           "probability, against a typical lead (empty when the lead is typical).")
+        for rank in (1, 2, 3)
+    },
 }
 FEATURE_CATALOG_FILE = "static_index.html"
 

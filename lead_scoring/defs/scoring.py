@@ -4,6 +4,7 @@ import dagster as dg
 
 from lead_scoring import tables
 from lead_scoring.defs import catalog
+from lead_scoring.defs.check_results import blocking_result
 from lead_scoring.defs.partitions import DAILY, DBT_BUILD_TAG, WAREHOUSE_WRITER_TAG, scoring_as_of
 from lead_scoring.defs.training import model_promotion
 from lead_scoring.resources import MlflowResource, WarehouseResource
@@ -11,15 +12,49 @@ from lead_scoring.settings import REGISTERED_MODEL, Settings
 
 
 @dg.asset(
+    deps=[model_promotion],
+    group_name="scoring",
+    kinds={"mlflow"},
+    owners=["team:data-science"],
+    description="The model version scoring will use: whatever `models:/lead_scoring@champion` points at when "
+    "the run starts (after a promotion or a `lead-scoring rollback`). Its blocking check loads it.",
+)
+def champion_model(mlflow: MlflowResource) -> dg.MaterializeResult:
+    from lead_scoring.ml import registry
+
+    champion = registry.version_by_alias(mlflow.client(), registry.CHAMPION)
+    return dg.MaterializeResult(
+        metadata={"champion_version": champion.version if champion else "none", "run_id": champion.run_id if champion else "none"}
+    )
+
+
+@dg.asset_check(
+    asset=champion_model,
+    blocking=True,
+    description="The `champion` alias exists and its model loads (skops, reviewed types only, never pickle), "
+    "so scoring never starts without a usable model.",
+)
+def champion_loads(mlflow: MlflowResource) -> dg.AssetCheckResult:
+    from lead_scoring.ml import registry
+
+    try:
+        version = registry.load_model(mlflow.client(), registry.CHAMPION).version.version
+    except registry.ModelLoadError as error:
+        return blocking_result(False, str(error), champion_version="none")
+    return blocking_result(True, "", champion_version=version)
+
+
+@dg.asset(
     # source_freshness carries a blocking check: a day with a stale source is not scored.
-    deps=[dg.AssetKey(["marts", "lead_features_current"]), model_promotion, dg.AssetKey(["monitoring", "source_freshness"])],
+    deps=[dg.AssetKey(["marts", "lead_features_current"]), model_promotion, champion_model, dg.AssetKey(["monitoring", "source_freshness"])],
     partitions_def=DAILY,
     group_name="scoring",
     kinds={"python", "duckdb"},
     owners=["team:data-science"],
     description=(
         "Scores of the open, consenting leads as of the day after the partition: probability, "
-        "score 0-100, grade A-D and the model version, from `models:/lead_scoring@champion`."
+        "score 0-100, grade A-D, the top three reasons (feature and direction) and the model version, "
+        "from `models:/lead_scoring@champion`."
     ),
     metadata={"dagster/table_name": tables.SCORES},
 )
@@ -47,7 +82,7 @@ def lead_scores(
 daily_scoring_job = dg.define_asset_job(
     "daily_scoring",
     # Only what scoring needs (the training mart is rebuilt by `retrain`), plus the day's ingestion.
-    selection=dg.AssetSelection.assets(lead_scores)
+    selection=dg.AssetSelection.assets(lead_scores, champion_model)
     | dg.AssetSelection.assets(dg.AssetKey(["marts", "lead_features_current"])).upstream()
     | dg.AssetSelection.groups("ingestion")
     | dg.AssetSelection.groups("monitoring"),
@@ -57,4 +92,9 @@ daily_scoring_job = dg.define_asset_job(
 )
 daily_scoring_schedule = dg.build_schedule_from_partitioned_job(daily_scoring_job, hour_of_day=1)
 
-defs = dg.Definitions(assets=[lead_scores], jobs=[daily_scoring_job], schedules=[daily_scoring_schedule])
+defs = dg.Definitions(
+    assets=[champion_model, lead_scores],
+    asset_checks=[champion_loads],
+    jobs=[daily_scoring_job],
+    schedules=[daily_scoring_schedule],
+)

@@ -6,28 +6,51 @@ loading the code location does not import scikit-learn and MLflow.
 
 import dagster as dg
 
+from pydantic import Field
+
 from lead_scoring import tables
 from lead_scoring.defs import catalog
 from lead_scoring.defs.partitions import DBT_BUILD_TAG, WAREHOUSE_WRITER_TAG
+from lead_scoring.ml.promotion import PromotionPolicy
+from lead_scoring.ml.search_config import SearchConfig
+from lead_scoring.ml.thresholds import ThresholdRule
 from lead_scoring.resources import MlflowResource, WarehouseResource
 from lead_scoring.settings import Settings
 
 SEED = 7
+TRIGGER_TAG = "lead_scoring/trigger"  # set by the monitoring sensors: why they asked for a retrain
+SEARCH = SearchConfig()
+THRESHOLD = ThresholdRule()
+POLICY = PromotionPolicy()
 
 
 class TrainingConfig(dg.Config):
-    seed: int = SEED
+    seed: int = Field(SEED, description="Seed of the search, the samples and the bootstrap: same seed and data, same metrics.")
+    candidates: int = Field(SEARCH.candidates, description="Candidates in the hyper-parameter search (10-30 is sensible).")
+    logistic_candidates: int = Field(SEARCH.logistic_candidates, description="How many of them are logistic regression; the rest gradient boosting.")
+    search_rows: int = Field(SEARCH.search_rows, description="Each candidate is fitted on a sample of at most this many training rows.")
+    final_rows: int = Field(SEARCH.final_rows, description="The chosen candidate is refitted on at most this many training rows.")
+    threshold_rule: str = Field(THRESHOLD.rule, description="Which leads to call: `capacity` (the top share) or `cost_ratio`.")
+    top_share: float = Field(THRESHOLD.top_share, description="capacity rule: share of leads sales can call.")
+    cost_ratio: float = Field(THRESHOLD.cost_ratio, description="cost_ratio rule: cost of a missed conversion in wasted calls.")
 
 
-def trigger_of(context: dg.AssetExecutionContext) -> str:
+class PromotionConfig(dg.Config):
+    auc_margin: float = Field(POLICY.auc_margin, description="Most test ROC AUC the challenger may lose against the champion.")
+    min_gain: float = Field(POLICY.min_gain, description="Least test ROC AUC it must gain over the champion (may be negative, down to -auc_margin).")
+    max_ece: float = Field(POLICY.max_ece, description="Largest expected calibration error allowed on the test rows.")
+    slice_floor: float = Field(POLICY.slice_floor, description="Lowest ROC AUC allowed in any big enough slice.")
+    min_slice_rows: int = Field(POLICY.min_slice_rows, description="A slice is held to the floor from this many test rows.")
+
+
+def trigger_of(context: dg.AssetExecutionContext) -> tuple[str, str]:
+    """(schedule | sensor | manual, what exactly: the sensor's reason tag, the schedule's or sensor's name)."""
     tags = context.run.tags
-    if "lead_scoring/trigger" in tags:  # set by the monitoring sensors, e.g. drift:feature_drift
-        return tags["lead_scoring/trigger"]
     if "dagster/schedule_name" in tags:
-        return "schedule"
+        return "schedule", tags.get(TRIGGER_TAG, tags["dagster/schedule_name"])
     if "dagster/sensor_name" in tags:
-        return "sensor"
-    return "manual"
+        return "sensor", tags.get(TRIGGER_TAG, tags["dagster/sensor_name"])
+    return "manual", tags.get(TRIGGER_TAG, "")
 
 
 @dg.asset(
@@ -61,35 +84,38 @@ def training_set(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     group_name="training",
     kinds={"sklearn", "mlflow"},
     owners=["team:data-science"],
-    description="Gradient boosting with calibrated probabilities and the rules baseline, "
-    "evaluated on the same test period, logged to MLflow and registered with alias `challenger`.",
+    description="Seeded hyper-parameter search (logistic regression and gradient boosting) on the validation "
+    "period, isotonic calibration, and the rules baseline, all evaluated on the same test period, logged to "
+    "MLflow (nested candidate runs, plots, slice metrics) and registered with alias `challenger`.",
 )
 def candidate_model(
     context: dg.AssetExecutionContext, config: TrainingConfig, warehouse: WarehouseResource, mlflow: MlflowResource
 ) -> dg.MaterializeResult:
     from lead_scoring import steps
 
+    trigger, detail = trigger_of(context)
     candidate = steps.train_candidate(
         warehouse.get(),
         mlflow.client(),
         Settings.from_env(),
         seed=config.seed,
-        trigger=trigger_of(context),
-        run_tags={"dagster_run_id": context.run_id},
+        trigger=trigger,
+        run_tags={"dagster_run_id": context.run_id, "trigger_detail": detail},
+        search_config=SearchConfig(config.candidates, config.logistic_candidates, config.search_rows, config.final_rows),
+        threshold_rule=ThresholdRule(config.threshold_rule, config.top_share, config.cost_ratio),
     )
     outcome, logged = candidate.outcome, candidate.logged
-    metrics = {
-        "roc_auc": outcome.metrics["roc_auc"],
-        "baseline_roc_auc": outcome.baseline_metrics["roc_auc"],
-        "pr_auc": outcome.metrics["pr_auc"],
-        "brier": outcome.metrics["brier"],
-    }
-    if outcome.bayes_roc_auc is not None:
-        metrics["bayes_roc_auc"] = outcome.bayes_roc_auc
-    context.log.info(f"model version {logged.version}: " + ", ".join(f"{k}={v:.4f}" for k, v in metrics.items()))
+    metrics = outcome.logged_metrics()
+    shown = [name for name in ("test_roc_auc", "test_roc_auc_ci_low", "test_roc_auc_ci_high", "baseline_test_roc_auc",
+                               "bayes_test_roc_auc", "bayes_gap_test_roc_auc", "test_pr_auc", "test_ece",
+                               "test_min_slice_roc_auc") if name in metrics]
+    context.log.info(f"model version {logged.version} ({outcome.search.best.family}): "
+                     + ", ".join(f"{k}={metrics[k]:.4f}" for k in shown))
     return dg.MaterializeResult(
         metadata={
-            **metrics,
+            **{name: metrics[name] for name in shown},
+            "model_family": outcome.search.best.family,
+            "search_candidates": outcome.search.candidates,
             "model_version": logged.version,
             "mlflow_run_id": logged.run_id,
             "mlflow_run": dg.MetadataValue.url(
@@ -105,15 +131,18 @@ def candidate_model(
     group_name="training",
     kinds={"mlflow"},
     owners=["team:data-science"],
-    description="Moves the registry alias `champion` to the challenger if it beats the baseline and the "
-    "current champion on the same test set; the old champion becomes `previous_champion`.",
+    description="The promotion gate: the challenger and the champion are scored on the same current test rows; "
+    "the challenger becomes `champion` (the old one `previous_champion`) only if it beats the rules baseline, "
+    "is not worse than the champion beyond the margin and gains at least the minimum, is calibrated within the "
+    "ECE bound and has no big slice under the floor. The decision and reasons go to the version's tags.",
 )
 def model_promotion(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, mlflow: MlflowResource
+    context: dg.AssetExecutionContext, config: PromotionConfig, warehouse: WarehouseResource, mlflow: MlflowResource
 ) -> dg.MaterializeResult:
     from lead_scoring import steps
 
-    result = steps.promote_challenger(warehouse.get(), mlflow.client(), Settings.from_env())
+    policy = PromotionPolicy(config.auc_margin, config.min_gain, config.max_ece, config.slice_floor, config.min_slice_rows)
+    result = steps.promote_challenger(warehouse.get(), mlflow.client(), Settings.from_env(), policy)
     verdict = "promoted" if result.decision.promote else "rejected"
     context.log.info(f"version {result.challenger_version} {verdict}: {'; '.join(result.decision.reasons)}")
     return dg.MaterializeResult(
@@ -124,6 +153,9 @@ def model_promotion(
             "champion_version": result.champion_version or "none",
             **({"mlflow_champion": dg.MetadataValue.url(catalog.model_version_url(result.champion_version))}
                if result.champion_version else {}),
+            "previous_champion_version": result.previous_champion_version or "none",
+            **result.comparison,
+            "policy": dg.MetadataValue.json(policy.as_dict()),
         }
     )
 

@@ -34,6 +34,7 @@ def rule_points(frame: pd.DataFrame) -> np.ndarray:
 
 @dataclass
 class RulesBaseline:
+    rule = "CRM points: buying signals in the last 30 days and seniority"
     calibrator: LogisticRegression | None = None
 
     def fit(self, frame: pd.DataFrame, y: np.ndarray) -> "RulesBaseline":
@@ -87,6 +88,10 @@ class BestFeatureBaseline:
         stats = pd.DataFrame({"group": groups.to_numpy(), "y": y}).groupby("group")["y"].agg(["sum", "count"])
         self.rates = (stats["sum"] + self.SHRINK_ROWS * self.base_rate) / (stats["count"] + self.SHRINK_ROWS)
         return self
+
+    @property
+    def rule(self) -> str:
+        return f"one feature: the training conversion rate of the lead's {self.feature} group"
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         groups = self._groups(frame[self.feature])

@@ -2,7 +2,10 @@
 
 A column is a feature when its dbt ``meta`` says ``feature: true``; its
 ``feature_type`` (numeric, categorical, boolean) decides its preprocessing.
-Columns not known at scoring time are refused: they would leak the outcome.
+An optional ``monotone: increasing`` (or ``decreasing``) on a numeric feature
+promises that more of it never lowers (raises) a score, all else equal; the
+models are constrained to keep that promise. Columns not known at scoring time
+are refused: they would leak the outcome.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 from lead_scoring.errors import LeadScoringError
 
 FEATURE_TYPES = ("numeric", "categorical", "boolean")
+MONOTONE = ("increasing", "decreasing")
 TRAINING_MODEL = "lead_snapshots"
 SERVING_MODEL = "lead_features_current"
 
@@ -28,6 +32,12 @@ class Feature:
     name: str
     feature_type: str
     description: str
+    monotone: str | None = None
+
+    @property
+    def sign(self) -> int:
+        """+1 / -1 for a promised increasing / decreasing effect, 0 for none."""
+        return {"increasing": 1, "decreasing": -1}.get(self.monotone, 0)
 
 
 def load_manifest(manifest_path: Path) -> dict:
@@ -65,7 +75,12 @@ def model_features(manifest: dict, model_name: str) -> list[Feature]:
             )
         if meta.get("known_at_scoring_time") is not True:
             raise FeatureContractError(f"{model_name}.{name}: a feature must declare known_at_scoring_time: true")
-        features.append(Feature(name, meta["feature_type"], column.get("description", "")))
+        monotone = meta.get("monotone")
+        if monotone is not None and (monotone not in MONOTONE or meta["feature_type"] != "numeric"):
+            raise FeatureContractError(
+                f"{model_name}.{name}: meta.monotone is {monotone!r}; it must be one of {MONOTONE} on a numeric feature"
+            )
+        features.append(Feature(name, meta["feature_type"], column.get("description", ""), monotone))
     if not features:
         raise FeatureContractError(f"dbt model {model_name!r} declares no feature columns (meta.feature: true)")
     return features
@@ -76,7 +91,7 @@ def feature_contract(manifest_path: Path) -> list[Feature]:
     manifest = load_manifest(manifest_path)
     training = model_features(manifest, TRAINING_MODEL)
     serving = model_features(manifest, SERVING_MODEL)
-    if [(f.name, f.feature_type) for f in training] != [(f.name, f.feature_type) for f in serving]:
+    if [(f.name, f.feature_type, f.monotone) for f in training] != [(f.name, f.feature_type, f.monotone) for f in serving]:
         only_training = {f.name for f in training} - {f.name for f in serving}
         only_serving = {f.name for f in serving} - {f.name for f in training}
         raise FeatureContractError(

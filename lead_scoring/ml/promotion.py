@@ -1,8 +1,37 @@
-"""Should the challenger replace the champion? Both are judged on the same test rows."""
+"""Should the challenger replace the champion? Both are judged on the same test rows.
+
+The gate, every condition reported whether it passes or not:
+
+1. the challenger's test ROC AUC beats the rules baseline's;
+2. if there is a champion (re-scored on the challenger's test rows): the
+   challenger is not worse than it by more than ``auc_margin`` and better by
+   at least ``min_gain``. With the defaults (margin 0.01, gain 0.0) it must be
+   at least as good; a negative ``min_gain`` lets a fresher model in at a small
+   loss, never beyond ``auc_margin``;
+3. its expected calibration error on the test rows is at most ``max_ece``;
+4. no slice (lead source, country, company size, seniority value) with at
+   least ``min_slice_rows`` test rows has a ROC AUC below ``slice_floor``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pandas is not needed to import the policy (the Dagster run config reads its defaults)
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class PromotionPolicy:
+    auc_margin: float = 0.01
+    min_gain: float = 0.0
+    max_ece: float = 0.08  # loose on purpose: on a small test set (the 65-day demo) ECE alone is noisy, ~0.05
+    slice_floor: float = 0.60
+    min_slice_rows: int = 300
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
 
 
 @dataclass
@@ -11,24 +40,40 @@ class PromotionDecision:
     reasons: list[str] = field(default_factory=list)
 
 
-def decide(challenger_auc: float, baseline_auc: float, champion_auc: float | None) -> PromotionDecision:
-    """Promote only a model that beats the rules baseline and is no worse than the champion.
+def _check(passed: bool, text: str, reasons: list[str]) -> bool:
+    reasons.append(f"{'PASS' if passed else 'FAIL'}: {text}")
+    return passed
 
-    ``champion_auc`` is the current champion re-scored on the challenger's test set
-    (None when there is no champion yet).
-    """
-    reasons = []
-    beats_baseline = challenger_auc > baseline_auc
-    reasons.append(
-        f"challenger ROC AUC {challenger_auc:.4f} {'beats' if beats_baseline else 'does not beat'} "
-        f"the rules baseline {baseline_auc:.4f}"
-    )
+
+def decide(
+    challenger_auc: float,
+    baseline_auc: float,
+    champion_auc: float | None,
+    challenger_ece: float,
+    slices: pd.DataFrame,
+    policy: PromotionPolicy = PromotionPolicy(),
+) -> PromotionDecision:
+    """``champion_auc``: the champion on the challenger's test rows (None when there is no champion to compare)."""
+    reasons: list[str] = []
+    passed = [_check(challenger_auc > baseline_auc,
+                     f"challenger ROC AUC {challenger_auc:.4f} vs rules baseline {baseline_auc:.4f} (must beat it)", reasons)]
     if champion_auc is None:
-        reasons.append("no champion yet")
-        return PromotionDecision(beats_baseline, reasons)
-    beats_champion = challenger_auc >= champion_auc
-    reasons.append(
-        f"challenger ROC AUC {challenger_auc:.4f} {'is at least' if beats_champion else 'is below'} "
-        f"the champion's {champion_auc:.4f} on the same test set"
-    )
-    return PromotionDecision(beats_baseline and beats_champion, reasons)
+        reasons.append("PASS: no champion to compare with")
+    else:
+        gain = challenger_auc - champion_auc
+        passed.append(_check(gain >= -policy.auc_margin,
+                             f"challenger ROC AUC {challenger_auc:.4f} vs champion {champion_auc:.4f} on the same test rows: "
+                             f"change {gain:+.4f}, may lose at most {policy.auc_margin:.4f}", reasons))
+        passed.append(_check(gain >= policy.min_gain, f"AUC change {gain:+.4f} must be at least {policy.min_gain:+.4f}", reasons))
+    passed.append(_check(challenger_ece <= policy.max_ece,
+                         f"expected calibration error {challenger_ece:.4f} (at most {policy.max_ece:.4f})", reasons))
+    big = slices[(slices["rows"] >= policy.min_slice_rows) & slices["roc_auc"].notna()]
+    low = big[big["roc_auc"] < policy.slice_floor]
+    if big.empty:
+        reasons.append(f"PASS: no slice has {policy.min_slice_rows}+ test rows with both outcomes to hold to the floor")
+    else:
+        worst = big.loc[big["roc_auc"].idxmin()]
+        detail = ", ".join(f"{r.slice}={r.value} {r.roc_auc:.3f} ({r.rows} rows)" for r in low.itertuples()) or "none"
+        passed.append(_check(low.empty, f"slices with {policy.min_slice_rows}+ rows below ROC AUC {policy.slice_floor:.2f}: "
+                                         f"{detail} (worst {worst['slice']}={worst['value']} {worst['roc_auc']:.3f})", reasons))
+    return PromotionDecision(all(passed), reasons)

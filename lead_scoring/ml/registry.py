@@ -8,8 +8,10 @@ stored inside the model file). Production code loads ``@champion`` only.
 
 from __future__ import annotations
 
+import json
 import subprocess
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import mlflow
@@ -36,10 +38,20 @@ TRUSTED_TYPES = [
     "sklearn._loss.link.Interval",
     "sklearn._loss.loss.HalfBinomialLoss",
     "sklearn.frozen._frozen.FrozenEstimator",
+    # Gradient boosting with native categories validates its input with check_array through a partial.
+    "functools.partial",
+    "sklearn.utils.validation.check_array",
 ]
 
 
+MAX_TAG_CHARS = 5000  # MLflow's limit on a model version tag value
+
+
 class ModelLoadError(LeadScoringError):
+    pass
+
+
+class NoPreviousChampion(LeadScoringError):
     pass
 
 
@@ -77,6 +89,47 @@ def version_by_alias(client: MlflowClient, alias: str) -> ModelVersion | None:
 
 def set_alias(client: MlflowClient, alias: str, version: str) -> None:
     client.set_registered_model_alias(REGISTERED_MODEL, alias, version)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def record_decision(client: MlflowClient, version: str, promoted: bool, reasons: list[str], comparison: dict[str, float],
+                    policy: dict[str, float], champion_version: str | None) -> None:
+    """The promotion gate's verdict on ``version``, kept on the version itself (visible in the MLflow UI)."""
+    tags = {
+        "promotion_decision": "promoted" if promoted else "rejected",
+        "promotion_reasons": "; ".join(reasons)[:MAX_TAG_CHARS],
+        "promotion_decided_at": _now(),
+        "promotion_compared_with_champion": champion_version or "none",
+        "promotion_policy": json.dumps(policy, sort_keys=True),
+        **{f"promotion_{name}": f"{value:.4f}" if isinstance(value, float) else str(value) for name, value in comparison.items()},
+    }
+    for key, value in tags.items():
+        client.set_model_version_tag(REGISTERED_MODEL, version, key, value)
+
+
+@dataclass
+class Rollback:
+    champion: str
+    rolled_back: str
+
+
+def rollback_champion(client: MlflowClient) -> Rollback:
+    """Point ``champion`` back at ``previous_champion`` (which is then cleared: a second rollback has nothing to undo)."""
+    current = version_by_alias(client, CHAMPION)
+    previous = version_by_alias(client, PREVIOUS_CHAMPION)
+    if previous is None:
+        where = f"version {current.version} stays champion" if current else "there is no champion either"
+        raise NoPreviousChampion(f"registered model {REGISTERED_MODEL!r} has no {PREVIOUS_CHAMPION!r} alias: nothing to roll back to ({where})")
+    set_alias(client, CHAMPION, previous.version)
+    client.delete_registered_model_alias(REGISTERED_MODEL, PREVIOUS_CHAMPION)
+    stamp = _now()
+    client.set_model_version_tag(REGISTERED_MODEL, previous.version, "restored_by_rollback_at", stamp)
+    if current is not None:
+        client.set_model_version_tag(REGISTERED_MODEL, current.version, "rolled_back_at", stamp)
+    return Rollback(champion=str(previous.version), rolled_back=str(current.version) if current else "none")
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Score the current leads with the champion: probability, 0-100 score, grade."""
+"""Score the current leads with the champion: probability, 0-100 score, grade and the top three reasons."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from datetime import datetime, timezone
 
 import pandas as pd
 
-from lead_scoring.ml import grading, model
+from lead_scoring.ml import explain, grading, model
 from lead_scoring.ml.features import Feature
+
+REASON_COLUMNS = [f"reason_{i}" for i in range(1, explain.REASONS + 1)]
 
 SCORE_COLUMNS = [
     "lead_id",
@@ -15,6 +17,7 @@ SCORE_COLUMNS = [
     "probability",
     "score",
     "grade",
+    *REASON_COLUMNS,
     "model_name",
     "model_version",
     "scored_at",
@@ -28,9 +31,18 @@ def score_leads(
     grade_bands: dict[str, float],
     model_name: str,
     model_version: str,
+    reason_reference: dict[str, object],
 ) -> pd.DataFrame:
-    """One row per lead of ``current`` (the ``lead_features_current`` mart)."""
-    probability = fitted_model.predict_proba(model.feature_frame(current, features))[:, 1] if len(current) else []
+    """One row per lead of ``current`` (the ``lead_features_current`` mart).
+
+    ``reason_reference`` holds the training population's typical feature
+    values recorded with the model (see :mod:`lead_scoring.ml.explain`).
+    """
+    with model.model_threads():
+        probability = model.predict(fitted_model, current, features)
+        reasons = explain.top_reasons(fitted_model, current, features, reason_reference)
+    # A string dtype even when every reason is empty, so the table's column type never depends on the day.
+    reason_columns = {column: pd.array([row[i] for row in reasons], dtype="string") for i, column in enumerate(REASON_COLUMNS)}
     return pd.DataFrame(
         {
             "lead_id": current["lead_id"].astype(str).to_numpy(),
@@ -38,6 +50,7 @@ def score_leads(
             "probability": probability,
             "score": grading.to_score(probability),
             "grade": grading.assign_grades(probability, grade_bands),
+            **reason_columns,
             "model_name": model_name,
             "model_version": str(model_version),
             "scored_at": datetime.now(timezone.utc).replace(tzinfo=None),

@@ -1,76 +1,137 @@
-"""Train the model and the baseline on one split and evaluate both on the same test rows."""
+"""One training run: search, calibrate, and evaluate the model, the rules baseline and the Bayes limit on the same test rows."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
 
-from lead_scoring.ml import baseline, grading, model
-from lead_scoring.ml.dataset import LABEL
+from lead_scoring.ml import baseline, explain, grading, model, search
+from lead_scoring.ml.dataset import LABEL, SPLITS
+from lead_scoring.ml.evaluation import Evaluation, bayes_probability, evaluate
 from lead_scoring.ml.features import Feature
-from lead_scoring.ml.metrics import classification_metrics
-from lead_scoring.simulator import world
+from lead_scoring.ml.thresholds import ThresholdRule
 
-LABEL_WINDOW_DAYS = 30
+IMPORTANCE_ROWS = 5_000
+IMPORTANCE_REPEATS = 3
 
 
 @dataclass
 class TrainingOutcome:
     model: object
     features: list[Feature]
-    params: dict
     seed: int
-    metrics: dict[str, float]
-    baseline_metrics: dict[str, float]
-    bayes_roc_auc: float | None
+    search: search.SearchResult
+    threshold_rule: ThresholdRule
+    threshold: float
+    evaluation: Evaluation
+    baseline_evaluation: Evaluation
+    bayes_evaluation: Evaluation | None
     grade_bands: dict[str, float]
-    rows: dict[str, int] = field(default_factory=dict)
+    reference: dict[str, object]
+    importance: pd.DataFrame
+    rows: dict[str, int]
+    baseline_rule: str
+    test_predictions: pd.DataFrame  # the label and each scorer's probability on the test rows
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        return self.evaluation.metrics
+
+    @property
+    def baseline_metrics(self) -> dict[str, float]:
+        return self.baseline_evaluation.metrics
+
+    @property
+    def bayes_roc_auc(self) -> float | None:
+        return None if self.bayes_evaluation is None else self.bayes_evaluation.metrics["roc_auc"]
+
+    def logged_metrics(self) -> dict[str, float]:
+        """Every metric of the run under the names MLflow (and the report) use."""
+        metrics = {
+            **self.evaluation.prefixed("test_"),
+            **self.baseline_evaluation.prefixed("baseline_test_"),
+            "validation_roc_auc": self.search.best.validation_roc_auc,
+        }
+        worst = self.evaluation.slices["roc_auc"].min()
+        if np.isfinite(worst):
+            metrics["test_min_slice_roc_auc"] = float(worst)
+        if self.bayes_evaluation is not None:
+            metrics["bayes_test_roc_auc"] = self.bayes_roc_auc
+            metrics["bayes_gap_test_roc_auc"] = self.bayes_roc_auc - self.metrics["roc_auc"]
+        return metrics
 
 
-def bayes_probability(test: pd.DataFrame, truth: pd.DataFrame) -> np.ndarray:
-    """The true window probability of each test snapshot, from the simulator's ground truth."""
-    joined = test[["lead_id", "as_of_date"]].merge(truth, on="lead_id", how="left", validate="many_to_one")
-    if joined["p_convert"].isna().any():
-        missing = joined.loc[joined["p_convert"].isna(), "lead_id"].head(5).tolist()
-        raise ValueError(f"ground_truth.lead_propensity has no row for test leads such as {missing}")
-    age_days = (pd.to_datetime(joined["as_of_date"]) - pd.to_datetime(joined["created_at"])) / pd.Timedelta(days=1)
-    return world.window_probability(joined["p_convert"].to_numpy(), age_days.to_numpy(), LABEL_WINDOW_DAYS)
+def permutation_importance(fitted, test: pd.DataFrame, features: list[Feature], seed: int) -> pd.DataFrame:
+    """Drop in test ROC AUC when one feature's values are shuffled (on a sample of the test rows)."""
+    from sklearn.inspection import permutation_importance as sklearn_importance
+
+    rows = search.sample_rows(test, IMPORTANCE_ROWS, seed)
+    result = sklearn_importance(
+        fitted, model.feature_frame(rows, features), rows[LABEL].to_numpy(dtype=int), scoring="roc_auc",
+        n_repeats=IMPORTANCE_REPEATS, random_state=seed, n_jobs=1,
+    )
+    table = pd.DataFrame({"feature": [f.name for f in features], "mean_auc_drop": result.importances_mean,
+                          "std_auc_drop": result.importances_std})
+    return table.sort_values("mean_auc_drop", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def split_parts(training_set: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    parts = {name: training_set[training_set["split"] == name] for name in SPLITS}
+    for name, part in parts.items():
+        if part[LABEL].nunique() < 2:
+            raise ValueError(f"the {name} split has {len(part)} rows and only one outcome: the history is too short")
+    return parts
 
 
 def train_and_evaluate(
     training_set: pd.DataFrame,
     features: list[Feature],
     seed: int = 7,
-    params: dict | None = None,
     truth: pd.DataFrame | None = None,
+    search_config: search.SearchConfig | None = None,
+    threshold_rule: ThresholdRule | None = None,
 ) -> TrainingOutcome:
     """``training_set`` holds mature snapshots with a ``split`` column (train / validation / test)."""
-    parts = {name: training_set[training_set["split"] == name] for name in ("train", "validation", "test")}
-    for name, part in parts.items():
-        if part[LABEL].nunique() < 2:
-            raise ValueError(f"the {name} split has {len(part)} rows and only one outcome: the history is too short")
-    y = {name: part[LABEL].to_numpy(dtype=int) for name, part in parts.items()}
-    params = {**model.DEFAULT_PARAMS, **(params or {})}
+    with model.model_threads():
+        return _train_and_evaluate(training_set, features, seed, truth, search_config, threshold_rule)
 
-    fitted = model.train_calibrated(parts["train"], y["train"], parts["validation"], y["validation"], features, params, seed)
-    rules = baseline.for_features(features).fit(parts["train"], y["train"])
-    test_x = model.feature_frame(parts["test"], features)
+
+def _train_and_evaluate(training_set, features, seed, truth, search_config, threshold_rule) -> TrainingOutcome:
+    parts = split_parts(training_set)
+    search_config = search_config or search.SearchConfig()
+    threshold_rule = threshold_rule or ThresholdRule()
+    result = search.run_search(parts["train"], parts["validation"], features, search_config, seed)
+    fitted = search.fit_winner(parts["train"], parts["validation"], features, result, search_config, seed)
+
+    validation_p = model.predict(fitted, parts["validation"], features)
+    threshold = threshold_rule.threshold(validation_p)
+    test = parts["test"]
+    y_test = test[LABEL].to_numpy(dtype=int)
+    rules = baseline.for_features(features).fit(parts["train"], parts["train"][LABEL].to_numpy(dtype=int))
+    baseline_threshold = threshold_rule.threshold(rules.predict_proba(parts["validation"]))
+    predictions = pd.DataFrame({"label": y_test, "model": model.predict(fitted, test, features),
+                                "rules baseline": rules.predict_proba(test)})
     bayes = None
     if truth is not None:
-        bayes = float(roc_auc_score(y["test"], bayes_probability(parts["test"], truth)))
+        # The Bayes-optimal probability is calibrated by construction: the cost-ratio threshold applies as is.
+        predictions["Bayes limit"] = bayes_probability(test, truth)
+        bayes = evaluate(test, y_test, predictions["Bayes limit"], threshold_rule.threshold(predictions["Bayes limit"]), seed)
     return TrainingOutcome(
         model=fitted,
         features=features,
-        params=params,
         seed=seed,
-        metrics=classification_metrics(y["test"], fitted.predict_proba(test_x)[:, 1]),
-        baseline_metrics=classification_metrics(y["test"], rules.predict_proba(parts["test"])),
-        bayes_roc_auc=bayes,
-        grade_bands=grading.fit_grade_bands(
-            fitted.predict_proba(model.feature_frame(parts["validation"], features))[:, 1]
-        ),
+        search=result,
+        threshold_rule=threshold_rule,
+        threshold=threshold,
+        evaluation=evaluate(test, y_test, predictions["model"], threshold, seed),
+        baseline_evaluation=evaluate(test, y_test, predictions["rules baseline"], baseline_threshold, seed),
+        bayes_evaluation=bayes,
+        grade_bands=grading.fit_grade_bands(validation_p),
+        reference=explain.population_reference(parts["train"], features),
+        importance=permutation_importance(fitted, test, features, seed),
         rows={name: len(part) for name, part in parts.items()},
+        baseline_rule=rules.rule,
+        test_predictions=predictions,
     )

@@ -24,9 +24,9 @@ def test_status_reports_the_champion_and_the_scores(demo_status, demo_home):
     assert demo_status["scores_table"] == "scoring.lead_scores"
     champion = demo_status["champion"]
     assert champion["version"] and champion["run_id"]
-    assert champion["metrics"]["roc_auc"] > demo_status["baseline_roc_auc"]
+    assert champion["metrics"]["test_roc_auc"] > demo_status["baseline_roc_auc"]
     assert demo_status["baseline_roc_auc"] < demo_status["bayes_roc_auc"]
-    assert champion["metrics"]["roc_auc"] <= demo_status["bayes_roc_auc"] + 0.02
+    assert champion["metrics"]["test_roc_auc"] <= demo_status["bayes_roc_auc"] + 0.02
     assert demo_status["scored_leads"] > 0 and demo_status["last_scored_date"]
 
 

@@ -44,6 +44,17 @@ def test_a_feature_not_known_at_scoring_time_is_refused(manifest):
         features.model_features(broken, "lead_snapshots")
 
 
+def test_monotone_promises_are_read_and_checked(manifest):
+    contract = {f.name: f for f in features.model_features(manifest, "lead_snapshots")}
+    assert {name for name, f in contract.items() if f.monotone} == {"demo_requested_30d", "pricing_page_view_30d"}
+    assert contract["demo_requested_30d"].sign == 1 and contract["country"].sign == 0
+    broken = copy.deepcopy(manifest)
+    column = _node(broken, "lead_snapshots")["columns"]["country"]
+    column["config"]["meta"]["monotone"] = "increasing"
+    with pytest.raises(features.FeatureContractError, match="country: meta.monotone"):
+        features.model_features(broken, "lead_snapshots")
+
+
 def test_a_feature_missing_from_serving_is_refused(manifest, tmp_path):
     import json
 

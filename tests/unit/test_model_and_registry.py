@@ -1,56 +1,28 @@
 """Training, grading and the registry on small synthetic data, against a real MLflow store."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from lead_scoring.ml import grading, registry, scoring, training
-from lead_scoring.ml.features import Feature
+from lead_scoring.ml import grading, registry, scoring, tracking, training
+from lead_scoring.ml.search_config import SearchConfig
 from lead_scoring.ml.tracking import log_training_run
 from lead_scoring.settings import REGISTERED_MODEL
+from tests.model.synthetic import FEATURES
+from tests.model.synthetic import training_set as synthetic_training_set
 
-FEATURES = [
-    Feature("demo_requested_30d", "numeric", ""),
-    Feature("pricing_page_view_30d", "numeric", ""),
-    Feature("form_submit_30d", "numeric", ""),
-    Feature("webinar_attended_30d", "numeric", ""),
-    Feature("email_click_30d", "numeric", ""),
-    Feature("seniority", "categorical", ""),
-    Feature("has_campaign", "boolean", ""),
-]
-
-
-def synthetic_training_set(n=3000, seed=0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    z = rng.normal(-2, 1, n)
-    frame = pd.DataFrame(
-        {
-            "lead_id": [f"L{i}" for i in range(n)],
-            "as_of_date": pd.Timestamp("2026-03-01"),
-            "lead_created_date": pd.Timestamp("2026-01-01") + pd.to_timedelta(np.arange(n) * 60 // n, unit="D"),
-            "demo_requested_30d": rng.poisson(np.exp(z + 1.5)),
-            "pricing_page_view_30d": rng.poisson(np.exp(z + 2)),
-            "form_submit_30d": rng.poisson(0.5, n),
-            "webinar_attended_30d": rng.poisson(0.2, n),
-            "email_click_30d": rng.poisson(1, n),
-            "seniority": rng.choice(["junior", "mid", "vp"], n),
-            "has_campaign": rng.random(n) < 0.5,
-        }
-    )
-    frame["converted_within_30d"] = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(int)
-    frame["split"] = np.select([np.arange(n) >= 0.85 * n, np.arange(n) >= 0.7 * n], ["test", "validation"], "train")
-    return frame
+SMALL_SEARCH = SearchConfig(candidates=4, logistic_candidates=2)
 
 
 @pytest.fixture(scope="module")
 def outcome():
-    return training.train_and_evaluate(synthetic_training_set(), FEATURES, seed=7)
+    return training.train_and_evaluate(synthetic_training_set(), FEATURES, seed=7, search_config=SMALL_SEARCH)
 
 
 def test_same_seed_same_data_same_metrics(outcome):
-    again = training.train_and_evaluate(synthetic_training_set(), FEATURES, seed=7)
-    assert again.metrics == outcome.metrics
-    assert again.baseline_metrics == outcome.baseline_metrics
+    again = training.train_and_evaluate(synthetic_training_set(), FEATURES, seed=7, search_config=SMALL_SEARCH)
+    assert again.logged_metrics() == outcome.logged_metrics()
+    assert again.search.table().equals(outcome.search.table().assign(fit_seconds=again.search.table().fit_seconds))
+    assert {t.family for t in outcome.search.trials} == {"logistic_regression", "hist_gradient_boosting"}
 
 
 def test_model_learns_signal_and_probabilities_are_calibrated(outcome):
@@ -72,16 +44,42 @@ def client(tmp_path):
 
 def test_registered_model_loads_from_skops_and_scores_like_the_original(client, outcome):
     frame = synthetic_training_set()
-    logged = log_training_run(client, outcome, frame[frame.split == "test"], "unit test", {"trigger": "manual"}, {})
+    logged = log_training_run(client, outcome, frame, "unit test", {"trigger": "manual"}, {})
     registry.set_alias(client, registry.CHAMPION, logged.version)
     loaded = registry.load_model(client, registry.CHAMPION)
     assert str(loaded.version.version) == logged.version
+    card = tracking.load_model_card(logged.run_id)
     scores = scoring.score_leads(
-        frame.head(50), loaded.model, FEATURES, scoring.grade_bands_from_tags(loaded.version.tags), REGISTERED_MODEL, logged.version
+        frame.head(50), loaded.model, tracking.card_features(card), scoring.grade_bands_from_tags(loaded.version.tags),
+        REGISTERED_MODEL, logged.version, card["reason_reference"],
     )
     direct = outcome.model.predict_proba(training.model.feature_frame(frame.head(50), FEATURES))[:, 1]
     np.testing.assert_allclose(scores.probability, direct)
     assert set(scores.grade) <= set("ABCD") and scores.score.between(0, 100).all()
+    assert scores.reason_1.notna().mean() > 0.8  # a lead the model cannot tell from typical has no reason
+
+
+def test_a_training_run_is_tracked_with_metrics_plots_data_and_candidates(client, outcome):
+    import mlflow
+
+    frame = synthetic_training_set()
+    logged = log_training_run(client, outcome, frame, "retrain manual 2026-11-22", {"trigger": "manual"}, {})
+    run = client.get_run(logged.run_id)
+    assert run.info.run_name == "retrain manual 2026-11-22"
+    for name in ("test_roc_auc", "test_roc_auc_ci_low", "test_roc_auc_ci_high", "test_pr_auc", "test_log_loss", "test_brier",
+                 "test_ece", "test_prediction_bias", "test_precision", "test_recall", "test_f1", "test_lift_top10",
+                 "test_capture_top20", "test_threshold", "baseline_test_roc_auc", "validation_roc_auc"):
+        assert name in run.data.metrics, name
+    assert {"git_commit", "features", "trigger", "training_data_digest", "model_family"} <= set(run.data.tags)
+    inputs = {i.dataset.name: i.dataset.digest for i in run.inputs.dataset_inputs}
+    assert set(inputs) == {"ml.training_set[train]", "ml.training_set[validation]", "ml.training_set[test]"}
+    assert inputs["ml.training_set[train]"] == run.data.tags["training_data_digest"]
+    artifacts = {a.path for folder in ("plots", "tables") for a in client.list_artifacts(logged.run_id, folder)}
+    assert {"plots/roc_curve.png", "plots/precision_recall_curve.png", "plots/calibration.png", "plots/confusion_matrix.png",
+            "plots/cumulative_gain_and_lift.png", "plots/permutation_importance.png", "tables/slice_metrics.json"} <= artifacts
+    children = mlflow.search_runs([logged.experiment_id], f"tags.mlflow.parentRunId = '{logged.run_id}'")
+    assert len(children) == SMALL_SEARCH.candidates
+    assert children["metrics.validation_roc_auc"].notna().all()
 
 
 def test_a_pickled_model_is_refused(client, outcome):

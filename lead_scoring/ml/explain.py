@@ -1,0 +1,131 @@
+"""Why a lead got its score: the top reasons, computed from the model itself.
+
+A feature's effect on one lead is the change in the model's probability when
+that feature alone is replaced by the training population's typical value
+(median for numbers, most frequent value for categories), all else equal:
+``effect = p(lead) - p(lead with the feature set to typical)``. The reasons are
+the features with the largest non-zero effects, with their direction: "(+)"
+when the lead's own value raises the probability above the typical one's.
+This is exactly what a salesperson can check: set the feature to typical and
+the score moves the other way.
+
+Reason texts are built only from feature names and feature values of the
+scoring table (which holds no personal data) and from the phrases below.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from lead_scoring.ml import model
+from lead_scoring.ml.features import Feature
+
+REASONS = 3
+CHUNK_ROWS = 20_000
+MAX_VALUE_CHARS = 40
+
+# Phrases for the features of the CRM schema; any other feature gets a generic phrase.
+COUNT_PHRASES = {
+    "demo_requested_30d": "requested a demo {n} time{s} in the last 30 days",
+    "pricing_page_view_30d": "viewed the pricing page {n} time{s} in the last 30 days",
+    "page_view_30d": "viewed {n} page{s} in the last 30 days",
+    "email_open_30d": "opened {n} e-mail{s} in the last 30 days",
+    "email_click_30d": "clicked {n} e-mail{s} in the last 30 days",
+    "form_submit_30d": "submitted {n} form{s} in the last 30 days",
+    "webinar_attended_30d": "attended {n} webinar{s} in the last 30 days",
+    "chat_started_30d": "started {n} chat{s} in the last 30 days",
+    "activities_1d": "{n} activit{ies} yesterday",
+    "activities_7d": "{n} activit{ies} in the last 7 days",
+    "activities_30d": "{n} activit{ies} in the last 30 days",
+    "activities_all_time": "{n} activit{ies} since the lead was created",
+    "active_days_30d": "active on {n} of the last 30 days",
+    "days_since_created": "created {n} day{s} ago",
+    "days_since_last_activity": "last active {n} day{s} ago",
+}
+MISSING_PHRASES = {"days_since_last_activity": "no activity yet", "campaign_channel": "no campaign channel"}
+CATEGORY_PHRASES = {
+    "country": "based in {v}",
+    "industry": "works in {v}",
+    "company_size": "company of {v} employees",
+    "seniority": "seniority: {v}",
+    "lead_source": "came from {v}",
+    "campaign_channel": "campaign channel: {v}",
+}
+BOOLEAN_PHRASES = {"has_campaign": ("came from a campaign", "not from a campaign")}
+
+
+def population_reference(train: pd.DataFrame, features: list[Feature]) -> dict[str, object]:
+    """Typical value of each feature in the training population: median (numbers, flags), mode (categories)."""
+    frame = model.feature_frame(train, features)
+    reference: dict[str, object] = {}
+    for feature in features:
+        values = frame[feature.name].dropna()
+        if values.empty:
+            reference[feature.name] = None
+        elif feature.feature_type == "categorical":
+            counts = values.astype(str).value_counts()
+            reference[feature.name] = str(sorted(counts[counts == counts.max()].index)[0])  # ties: first by name
+        else:
+            reference[feature.name] = float(values.median())
+    return reference
+
+
+def effects(fitted, frame: pd.DataFrame, features: list[Feature], reference: dict[str, object]) -> np.ndarray:
+    """Rows x features: probability of the lead minus probability with that feature set to the typical value."""
+    x = model.feature_frame(frame, features).reset_index(drop=True)
+    out = np.zeros((len(x), len(features)))
+    for start in range(0, len(x), CHUNK_ROWS):
+        chunk = x.iloc[start : start + CHUNK_ROWS]
+        variants = [chunk.assign(**{feature.name: reference[feature.name]}) for feature in features]
+        # One prediction call for the lead and all its variants (model.predict restores the dtypes).
+        p = model.predict(fitted, pd.concat([chunk, *variants], ignore_index=True), features)
+        p = p.reshape(len(features) + 1, len(chunk))
+        out[start : start + len(chunk)] = (p[0][None, :] - p[1:]).T
+    return out
+
+
+def _count_phrase(template: str, value: float) -> str:
+    n = int(round(value))
+    return template.format(n=n, s="" if n == 1 else "s", ies="y" if n == 1 else "ies")
+
+
+def _humanised(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def phrase(feature: Feature, value, reference) -> str:
+    """What the lead's value of ``feature`` is, in words (without the direction)."""
+    missing = value is None or (isinstance(value, float) and np.isnan(value))
+    if missing:
+        return MISSING_PHRASES.get(feature.name, f"{_humanised(feature.name)} is unknown")
+    if feature.feature_type == "categorical":
+        shown = str(value)[:MAX_VALUE_CHARS].replace("_", " ")
+        return CATEGORY_PHRASES.get(feature.name, _humanised(feature.name) + " is {v}").format(v=shown)
+    if feature.feature_type == "boolean" and feature.name in BOOLEAN_PHRASES:
+        return BOOLEAN_PHRASES[feature.name][0 if float(value) else 1]
+    if feature.name in COUNT_PHRASES:
+        return _count_phrase(COUNT_PHRASES[feature.name], float(value))
+    level = "high" if reference is None or float(value) > float(reference) else "low"
+    return f"{_humanised(feature.name)} is {level} ({float(value):g})"
+
+
+def top_reasons(fitted, frame: pd.DataFrame, features: list[Feature], reference: dict[str, object],
+                count: int = REASONS) -> list[list[str | None]]:
+    """For each row of ``frame``, up to ``count`` reasons like "requested a demo 2 times in the last 30 days (+)"."""
+    if len(frame) == 0:
+        return []
+    effect = effects(fitted, frame, features, reference)
+    x = model.feature_frame(frame, features).reset_index(drop=True)
+    order = np.argsort(-np.abs(effect), axis=1, kind="stable")[:, :count]
+    reasons = []
+    for row in range(len(x)):
+        texts: list[str | None] = []
+        for index in order[row]:
+            if effect[row, index] == 0:
+                break
+            feature = features[index]
+            sign = "+" if effect[row, index] > 0 else "-"
+            texts.append(f"{phrase(feature, x.iat[row, index], reference[feature.name])} ({sign})")
+        reasons.append(texts + [None] * (count - len(texts)))
+    return reasons

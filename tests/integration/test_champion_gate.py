@@ -1,0 +1,61 @@
+"""The promotion gate's verdict is recorded either way, and scoring never starts without a loadable champion."""
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from lead_scoring.definitions import build_definitions
+from lead_scoring.ml import registry
+from lead_scoring.settings import REGISTERED_MODEL
+from lead_scoring.warehouse import Warehouse
+from tests.integration import faults
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture()
+def good_home(demo_settings, tmp_path):
+    return faults.copy_home(demo_settings, tmp_path / "home")
+
+
+def test_the_demo_champion_has_reasons_and_a_recorded_decision(demo_settings):
+    client = registry.connect(demo_settings.mlflow_tracking_uri, demo_settings.mlflow_artifacts)
+    champion = registry.version_by_alias(client, registry.CHAMPION)
+    assert champion.tags["promotion_decision"] == "promoted"
+    assert champion.tags["promotion_reasons"].startswith("PASS") and "FAIL" not in champion.tags["promotion_reasons"]
+    scores = Warehouse(demo_settings.warehouse_path).query("select reason_1, reason_2, reason_3 from scoring.lead_scores")
+    # A lead the (small, isotonic-calibrated) model cannot tell from the typical lead has no reason.
+    assert scores.reason_1.notna().mean() > 0.5
+    assert scores.reason_1.dropna().str.endswith(("(+)", "(-)")).all()
+    assert not (scores.reason_2.notna() & scores.reason_1.isna()).any()
+
+
+def test_a_strict_gate_rejects_and_says_why(good_home):
+    client = registry.connect(good_home.mlflow_tracking_uri, good_home.mlflow_artifacts)
+    champion_before = registry.version_by_alias(client, registry.CHAMPION).version
+    job = dg.define_asset_job("promote_only", selection=dg.AssetSelection.assets("model_promotion"))
+    defs = dg.Definitions.merge(build_definitions(good_home), dg.Definitions(jobs=[job]))
+    with dg.DagsterInstance.from_config(str(good_home.dagster_home)) as instance:
+        result = defs.resolve_job_def("promote_only").execute_in_process(
+            instance=instance, run_config={"ops": {"model_promotion": {"config": {"max_ece": 0.0}}}}
+        )
+    metadata = result.asset_materializations_for_node("model_promotion")[0].metadata
+    assert metadata["decision"].value == "rejected"
+    assert "FAIL: expected calibration error" in metadata["reasons"].value
+    tags = client.get_model_version(REGISTERED_MODEL, registry.version_by_alias(client, registry.CHALLENGER).version).tags
+    assert tags["promotion_decision"] == "rejected" and "FAIL: expected calibration error" in tags["promotion_reasons"]
+    assert registry.version_by_alias(client, registry.CHAMPION).version == champion_before
+
+
+def test_scoring_is_blocked_without_a_loadable_champion(good_home):
+    client = registry.connect(good_home.mlflow_tracking_uri, good_home.mlflow_artifacts)
+    client.delete_registered_model_alias(REGISTERED_MODEL, registry.CHAMPION)
+    (day,) = faults.land_days(good_home, "clean")
+    scores_before = Warehouse(good_home.warehouse_path).query("select * from scoring.lead_scores order by as_of_date, lead_id")
+    result = faults.run_job(good_home, "daily_scoring", partition_key=day.isoformat())
+    assert not result.success
+    failed = faults.failed_checks(result)
+    assert "no 'champion' alias" in failed["champion_loads"]
+    assert "lead_scores" not in faults.materialized(result)
+    after = Warehouse(good_home.warehouse_path).query("select * from scoring.lead_scores order by as_of_date, lead_id")
+    pd.testing.assert_frame_equal(after, scores_before)

@@ -1,0 +1,92 @@
+"""The promotion gate (each condition both ways) and rollback on a real MLflow registry."""
+
+import pandas as pd
+import pytest
+
+from lead_scoring.ml import registry
+from lead_scoring.ml.promotion import PromotionPolicy, decide
+from lead_scoring.settings import REGISTERED_MODEL
+from tests.conftest import run_cli
+
+SLICES = pd.DataFrame({"slice": ["country", "country", "country"], "value": ["US", "DE", "FR"],
+                       "rows": [5000, 800, 40], "roc_auc": [0.80, 0.74, 0.40]})
+POLICY = PromotionPolicy(auc_margin=0.01, min_gain=0.0, max_ece=0.03, slice_floor=0.6, min_slice_rows=300)
+
+
+def verdict(**changes):
+    args = {"challenger_auc": 0.80, "baseline_auc": 0.70, "champion_auc": 0.79, "challenger_ece": 0.01, "slices": SLICES}
+    args.update(changes)
+    return decide(**args, policy=changes.pop("policy", POLICY))
+
+
+def test_a_good_challenger_is_promoted_with_every_reason_stated():
+    decision = verdict()
+    assert decision.promote
+    assert len(decision.reasons) == 5 and all(r.startswith("PASS") for r in decision.reasons)
+    assert "FR" not in " ".join(decision.reasons)  # 40 rows: too small a slice to hold to the floor
+
+
+@pytest.mark.parametrize(
+    ("changes", "failing"),
+    [
+        ({"challenger_auc": 0.69}, "rules baseline"),
+        ({"champion_auc": 0.82}, "may lose at most"),
+        ({"challenger_ece": 0.05}, "calibration error"),
+        ({"slices": SLICES.assign(roc_auc=[0.80, 0.55, 0.40])}, "country=DE 0.550"),
+    ],
+)
+def test_each_condition_alone_rejects(changes, failing):
+    decision = verdict(**changes)
+    assert not decision.promote
+    failed = [r for r in decision.reasons if r.startswith("FAIL")]
+    assert len(failed) >= 1 and failing in failed[0]
+
+
+def test_margin_and_minimum_gain():
+    assert verdict(champion_auc=0.805).promote is False  # worse, within the margin, but no gain
+    tolerant = PromotionPolicy(auc_margin=0.01, min_gain=-0.01, max_ece=0.03)
+    assert decide(0.80, 0.7, 0.805, 0.01, SLICES, tolerant).promote  # a fresher model may lose a little
+    assert not decide(0.80, 0.7, 0.82, 0.01, SLICES, tolerant).promote  # but not beyond the margin
+    demanding = PromotionPolicy(min_gain=0.02, max_ece=0.03)
+    assert not decide(0.80, 0.7, 0.79, 0.01, SLICES, demanding).promote
+    assert decide(0.80, 0.7, None, 0.01, SLICES, demanding).promote  # no champion: nothing to gain over
+
+
+@pytest.fixture()
+def client(tmp_path):
+    return registry.connect(f"sqlite:///{tmp_path / 'mlflow' / 'mlflow.db'}", tmp_path / "mlflow" / "artifacts")
+
+
+def register_versions(client, n):
+    import mlflow
+
+    client.create_registered_model(REGISTERED_MODEL)
+    for _ in range(n):
+        with mlflow.start_run() as run:
+            mlflow.log_dict({}, "model/MLmodel.json")
+        client.create_model_version(REGISTERED_MODEL, f"runs:/{run.info.run_id}/model", run.info.run_id)
+
+
+def test_rollback_moves_the_champion_back_once(client):
+    register_versions(client, 2)
+    registry.set_alias(client, registry.CHAMPION, "2")
+    registry.set_alias(client, registry.PREVIOUS_CHAMPION, "1")
+    done = registry.rollback_champion(client)
+    assert (done.champion, done.rolled_back) == ("1", "2")
+    assert registry.version_by_alias(client, registry.CHAMPION).version == 1
+    assert registry.version_by_alias(client, registry.PREVIOUS_CHAMPION) is None
+    assert "rolled_back_at" in client.get_model_version(REGISTERED_MODEL, "2").tags
+    with pytest.raises(registry.NoPreviousChampion, match="nothing to roll back to.*version 1 stays champion"):
+        registry.rollback_champion(client)
+    assert registry.version_by_alias(client, registry.CHAMPION).version == 1
+
+
+def test_rollback_command_says_clearly_when_there_is_nothing_to_roll_back(tmp_path, client):
+    register_versions(client, 2)
+    registry.set_alias(client, registry.CHAMPION, "2")
+    refused = run_cli(["rollback"], tmp_path, check=False)
+    assert refused.returncode == 2 and "no 'previous_champion' alias: nothing to roll back to" in refused.stderr
+    registry.set_alias(client, registry.PREVIOUS_CHAMPION, "1")
+    done = run_cli(["rollback"], tmp_path)
+    assert "champion is now version 1 (was 2)" in done.stdout
+    assert registry.version_by_alias(client, registry.CHAMPION).version == 1
