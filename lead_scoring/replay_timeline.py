@@ -46,12 +46,12 @@ def _detections(wh: Warehouse, scenarios: tuple[Scenario, ...], start: date) -> 
 def _auc_on(frame: pd.DataFrame, loaded, features) -> float | None:
     from sklearn.metrics import roc_auc_score
 
-    from lead_scoring.ml.model import feature_frame
+    from lead_scoring.ml.model import predict
 
     label = frame["converted_within_30d"].astype(int)
     if label.nunique() < 2:
         return None
-    return float(roc_auc_score(label, loaded.model.predict_proba(feature_frame(frame, features))[:, 1]))
+    return float(roc_auc_score(label, predict(loaded.model, frame, features)))
 
 
 def _champion_at(retrains: pd.DataFrame, day: date) -> str | None:

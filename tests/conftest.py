@@ -16,8 +16,14 @@ BIN = Path(sys.executable).parent
 SMALL_DEMO = ["--days", "65", "--leads-per-day", "60", "--seed", "7", "--end-date", str(date.today() - timedelta(days=10))]
 
 
+HOME_VARIABLES = ("DAGSTER_HOME", "MLFLOW_TRACKING_URI", "LEAD_SCORING_WAREHOUSE_PATH", "LEAD_SCORING_WAREHOUSE_URL",
+                  "LEAD_SCORING_DBT_TARGET", "LEAD_SCORING_MLFLOW_ARTIFACTS")
+
+
 def home_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "MLFLOW_TRACKING_URI", "LEAD_SCORING_WAREHOUSE_PATH", "LEAD_SCORING_WAREHOUSE_URL", "LEAD_SCORING_DBT_TARGET")}
+    # Everything Settings.export() puts in the environment points at one home: none of it may leak into another
+    # (a `--reset` with a leaked LEAD_SCORING_MLFLOW_ARTIFACTS would wipe the demo home's MLflow store).
+    env = {k: v for k, v in os.environ.items() if k not in HOME_VARIABLES and not k.startswith("LEAD_SCORING_PG_")}
     env["LEAD_SCORING_HOME"] = str(home)
     return env
 

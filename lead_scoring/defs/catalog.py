@@ -29,14 +29,14 @@ SCORE_COLUMNS = {
     "probability": ("double", "Calibrated chance that the lead converts within 30 days."),
     "score": ("integer", "The probability as a 0-100 score, for sales."),
     "grade": ("string", "A (top 10% at training time), B (next 20%), C (next 30%), D (the rest)."),
-    "model_name": ("string", "Registered MLflow model that produced the score."),
-    "model_version": ("string", "Its version (the `champion` alias at scoring time)."),
-    "scored_at": ("timestamp", "When the score was written (UTC)."),
     **{
         f"reason_{rank}": ("string", f"Reason {rank} of the top three: a feature and the direction it moves this lead's "
                            "probability, against a typical lead (empty when the lead is typical).")
         for rank in (1, 2, 3)
     },
+    "model_name": ("string", "Registered MLflow model that produced the score."),
+    "model_version": ("string", "Its version (the `champion` alias at scoring time)."),
+    "scored_at": ("timestamp", "When the score was written (UTC)."),
 }
 FEATURE_CATALOG_FILE = "static_index.html"
 

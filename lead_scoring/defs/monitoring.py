@@ -16,6 +16,7 @@ Sensors are off until switched on in the UI, like the schedules.
 
 import json
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 
@@ -86,7 +87,7 @@ def champion_reference(
 ) -> dg.MaterializeResult:
     from lead_scoring.monitoring import compute
 
-    trigger = context.run.tags.get(TRIGGER_TAG) or trigger_of(context)
+    trigger = context.run.tags.get(TRIGGER_TAG) or trigger_of(context)[0]  # schedule / manual
     row = compute.record_retrain(warehouse.get(), mlflow.client(), Settings.from_env(), context.run_id, trigger)
     context.log.info(f"retrain as of {row['retrained_as_of']} ({trigger}): champion v{row['champion_version']}")
     return dg.MaterializeResult(metadata={k: str(v) for k, v in row.items() if k != "recorded_at"})
@@ -145,11 +146,13 @@ def _daily(name: str, deps: list, table: str, description: str, checks: list[dg.
         )
     ],
 )
-def source_freshness(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def source_freshness(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing: LandingResource
+) -> dg.MaterializeResult:
     from lead_scoring.monitoring import compute
 
     as_of = scoring_as_of(context.partition_key)
-    frame = compute.source_freshness(Settings.from_env(), as_of)
+    frame = compute.source_freshness(Path(landing.landing_dir), as_of)
     compute.write(warehouse.get(), tables.SOURCE_FRESHNESS, frame, as_of)
     stale = frame[frame.severity == "error"]
     problem = "; ".join(

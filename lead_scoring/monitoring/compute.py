@@ -12,6 +12,7 @@ Every table is keyed by ``as_of_date``, the scores' as-of date (landing day + 1)
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -166,9 +167,9 @@ def live_performance(warehouse: Warehouse, as_of: date, champion_version: str, c
     return pd.DataFrame(rows)
 
 
-def source_freshness(settings: Settings, as_of: date) -> pd.DataFrame:
+def source_freshness(landing_dir: Path, as_of: date) -> pd.DataFrame:
     """Freshness of the landing day before ``as_of`` (the day whose data the as-of scores need)."""
-    found = freshness.source_freshness(settings.landing_dir, as_of - pd.Timedelta(days=1).to_pytimedelta())
+    found = freshness.source_freshness(landing_dir, as_of - pd.Timedelta(days=1).to_pytimedelta())
     frame = pd.DataFrame([f.__dict__ for f in found])
     frame.insert(0, "as_of_date", as_of)
     return frame

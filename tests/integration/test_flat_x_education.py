@@ -100,7 +100,7 @@ def test_model_auc_is_in_the_published_range_and_beats_the_baseline(trained):
     assert outcome.metrics["roc_auc"] > outcome.baseline_metrics["roc_auc"]
     assert trained["promotion"].decision.promote
     metrics = trained["client"].get_run(trained["candidate"].logged.run_id).data.metrics
-    assert metrics["roc_auc"] == pytest.approx(outcome.metrics["roc_auc"])
+    assert metrics["test_roc_auc"] == pytest.approx(outcome.metrics["roc_auc"])
 
 
 def test_unconverted_leads_are_scored_by_the_champion(trained):

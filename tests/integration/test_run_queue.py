@@ -30,6 +30,8 @@ def test_two_duckdb_writers_launched_at_once_queue_instead_of_failing(tmp_path):
     simulate(home / "landing", home / "ground_truth", START, 4, 20, seed=3)
     dagster_home = home / "dagster"
     ensure_dagster_home(dagster_home)
+    with DagsterInstance.from_config(str(dagster_home)) as instance:  # create the SQLite storage once, not in three
+        instance.get_runs(limit=1)                                       # processes at the same moment (alembic race)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LEAD_SCORING_", "DAGSTER_", "MLFLOW_"))}
     env.update(LEAD_SCORING_HOME=str(home), DAGSTER_HOME=str(dagster_home))
     services = Services(env, home / "logs")

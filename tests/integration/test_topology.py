@@ -131,7 +131,7 @@ def test_pipeline_launched_through_the_webserver_lands_in_postgres_and_the_mlflo
     champion = http_json(f"{api}/registered-models/alias?name=lead_scoring&alias=champion")["model_version"]
     run = http_json(f"{api}/runs/get?run_id={champion['run_id']}")["run"]
     assert run["info"]["status"] == "FINISHED"
-    assert {m["key"] for m in run["data"]["metrics"]} >= {"roc_auc", "baseline_roc_auc"}
+    assert {m["key"] for m in run["data"]["metrics"]} >= {"test_roc_auc", "baseline_test_roc_auc"}
     assert champion["source"].startswith(("models:/", "mlflow-artifacts:/"))
     assert list((topology["home"] / "mlflow-artifacts").rglob("model.skops")), "the server stored the artifacts"
 

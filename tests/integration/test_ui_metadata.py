@@ -6,7 +6,8 @@ from lead_scoring.definitions import defs
 from lead_scoring.defs import catalog
 from lead_scoring.ml.scoring import SCORE_COLUMNS
 
-AREAS = {"ingestion", "features", "training", "scoring", "monitoring", "reporting"}
+# flat_import: the job that loads a flat CRM export (a home of its own source, see README).
+AREAS = {"ingestion", "flat_import", "features", "training", "scoring", "monitoring", "reporting"}
 
 
 def _nodes():

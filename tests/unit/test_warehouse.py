@@ -109,7 +109,8 @@ def test_postgres_takes_concurrent_writers_of_different_partitions(postgres_url)
 
 def test_settings_pick_postgres_from_one_url(monkeypatch, tmp_path):
     monkeypatch.setenv("LEAD_SCORING_HOME", str(tmp_path))
-    monkeypatch.delenv("LEAD_SCORING_DBT_TARGET", raising=False)
+    for exported in ("LEAD_SCORING_DBT_TARGET", "LEAD_SCORING_WAREHOUSE_PATH"):  # a session fixture may export a demo home's
+        monkeypatch.delenv(exported, raising=False)
     monkeypatch.setenv("LEAD_SCORING_WAREHOUSE_URL", "postgresql://app:s%40cret@db.internal:6543/lead_scoring")
     settings = Settings.from_env()
     assert settings.warehouse().engine == "postgres" and settings.dbt_target == "prod"
@@ -128,6 +129,7 @@ def test_the_dagster_resource_never_holds_the_postgres_password(monkeypatch, tmp
     from lead_scoring.definitions import build_resources
 
     monkeypatch.setenv("LEAD_SCORING_HOME", str(tmp_path))
+    monkeypatch.delenv("LEAD_SCORING_WAREHOUSE_PATH", raising=False)  # a session fixture may export a demo home's
     monkeypatch.setenv("LEAD_SCORING_WAREHOUSE_URL", "postgresql://app:s3cret@db.internal:5432/lead_scoring")
     resource = build_resources(Settings.from_env())["warehouse"]
     assert "s3cret" not in repr(resource) and "LEAD_SCORING_WAREHOUSE_URL" in repr(resource)
