@@ -151,10 +151,10 @@ class DagsterGraphQL:
             raise AssertionError(f"code location failed to load: {entry['locationOrLoadError']['message']}")
         return bool(entry) and entry["loadStatus"] == "LOADED"
 
-    def launch(self, job: str, tags: dict[str, str]) -> str:
+    def launch(self, job: str, tags: dict[str, str], run_config: dict | None = None) -> str:
         params = {
             "selector": {"repositoryLocationName": self.location, "repositoryName": "__repository__", "jobName": job},
-            "runConfigData": {},
+            "runConfigData": run_config or {},
             "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in tags.items()]},
         }
         result = self.call(self.LAUNCH, {"executionParams": params})["launchRun"]
