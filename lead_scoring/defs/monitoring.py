@@ -23,6 +23,7 @@ import dagster as dg
 from lead_scoring import tables
 from lead_scoring.defs.partitions import DAILY, scoring_as_of
 from lead_scoring.defs.training import model_promotion, retrain_job, trigger_of
+from lead_scoring.monitoring import triggers  # standard library only: cheap at load time
 from lead_scoring.notify import Alert, notify
 from lead_scoring.resources import LandingResource, MlflowResource, WarehouseResource
 from lead_scoring.settings import Settings
@@ -289,31 +290,28 @@ def _already_requested(cursor: str | None, today: date) -> bool:
     return bool(cursor) and json.loads(cursor).get("last_requested_as_of") == today.isoformat()
 
 
+def _evaluate_retrain(context: dg.SensorEvaluationContext, warehouse: WarehouseResource, sensor_name: str, decide):
+    """Once per monitored day: ask ``decide`` (a decision of ``monitoring.triggers``) and launch or skip."""
+    state = _state(warehouse)
+    if state.today is None or _already_requested(context.cursor, state.today):
+        return dg.SkipReason(f"already evaluated {state.today}" if state.today else "nothing monitored yet")
+    decision = decide(state, triggers.TriggerPolicy.from_env())
+    return _retrain_request(context, sensor_name, decision, state.today) if decision.launch else dg.SkipReason(decision.reason)
+
+
 @dg.sensor(job=retrain_job, minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.STOPPED,
            description="Retrains when feature drift, prediction drift or live performance decay is significant on N of "
            "the last M monitored days (default 2 of 3), outside a cool-down after the last retrain (default 7 days), "
            "and only on fresh data. The run's tag lead_scoring/trigger names the signal.")
 def retrain_on_drift(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
-    from lead_scoring.monitoring import triggers
-
-    state = _state(warehouse)
-    if state.today is None or _already_requested(context.cursor, state.today):
-        return dg.SkipReason(f"already evaluated {state.today}" if state.today else "nothing monitored yet")
-    decision = triggers.drift_decision(state, triggers.TriggerPolicy.from_env())
-    return _retrain_request(context, "retrain_on_drift", decision, state.today) if decision.launch else dg.SkipReason(decision.reason)
+    return _evaluate_retrain(context, warehouse, "retrain_on_drift", triggers.drift_decision)
 
 
 @dg.sensor(job=retrain_job, minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.STOPPED,
            description="Model freshness: retrains when the champion was trained on data older than its freshness "
            "policy (default 14 days), so a model never silently ages (e.g. when the weekly schedule is off).")
 def retrain_on_stale_model(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
-    from lead_scoring.monitoring import triggers
-
-    state = _state(warehouse)
-    if state.today is None or _already_requested(context.cursor, state.today):
-        return dg.SkipReason(f"already evaluated {state.today}" if state.today else "nothing monitored yet")
-    decision = triggers.freshness_decision(state, triggers.TriggerPolicy.from_env())
-    return _retrain_request(context, "retrain_on_stale_model", decision, state.today) if decision.launch else dg.SkipReason(decision.reason)
+    return _evaluate_retrain(context, warehouse, "retrain_on_stale_model", triggers.freshness_decision)
 
 
 @dg.sensor(minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.STOPPED,
