@@ -46,7 +46,7 @@ def build_training_set(
     Also returns how many validation / test rows were dropped for repeating a
     training row's features exactly.
     """
-    snapshots = warehouse.query("select * from marts.lead_snapshots where label_is_mature")
+    snapshots = dataset.in_canonical_order(warehouse.query("select * from marts.lead_snapshots where label_is_mature"))
     # In time on lead creation dates; a flat export without a timestamp: seeded, stratified at random.
     plan = dataset.plan_split(snapshots, flat_import.split_seed(settings))
     snapshots["split"] = plan.assign(snapshots)
@@ -77,7 +77,7 @@ def train_candidate(
 
     ``trigger`` is schedule, sensor or manual; ``run_tags`` may add a ``trigger_detail`` (which sensor, why).
     """
-    frame = warehouse.query(f"select * from {TRAINING_TABLE}")
+    frame = dataset.in_canonical_order(warehouse.query(f"select * from {TRAINING_TABLE}"))
     truth = warehouse.query(f"select lead_id, created_at, p_convert from {GROUND_TRUTH}") if warehouse.table_exists(GROUND_TRUTH) else None
     search_config = search_config or search.SearchConfig()
     outcome = training.train_and_evaluate(frame, feature_list(settings), seed, truth, search_config, threshold_rule)
@@ -130,7 +130,7 @@ def promote_challenger(
     challenger = registry.version_by_alias(client, registry.CHALLENGER)
     if challenger is None:
         raise registry.ModelLoadError("no `challenger` alias: materialise candidate_model first")
-    frame = warehouse.query(f"select * from {TRAINING_TABLE}")
+    frame = dataset.in_canonical_order(warehouse.query(f"select * from {TRAINING_TABLE}"))
     parts = training.split_parts(frame)
     test = parts["test"]
     judged = _score_on(registry.load_model(client, registry.CHALLENGER), test)

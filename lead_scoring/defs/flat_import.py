@@ -33,7 +33,9 @@ def flat_export(context: dg.AssetExecutionContext, config: FlatImportConfig, war
     from lead_scoring.demo import prepare_manifest
     from lead_scoring.flat import importer
 
-    settings = dataclasses.replace(Settings.from_env(), warehouse_path=warehouse.get().path)
+    settings, target = Settings.from_env(), warehouse.get()
+    if target.engine == "duckdb":  # the run's resource names the file; a Postgres URL comes from the same environment
+        settings = dataclasses.replace(settings, warehouse_path=target.path)
     report = importer.import_export(settings, config.mapping, config.path or None)
     prepare_manifest(settings)
     context.log.info(importer.render(report))

@@ -133,7 +133,7 @@ def import_export(settings: Settings, mapping_file: Path, export_path: Path | No
         raise FlatImportError(f"{mapping.path}: no usable feature column is left after the mapping and the leakage scan")
 
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
-    _write(Warehouse(settings.warehouse_path), mapping, conformed, loaded_at)
+    _write(settings.warehouse(), mapping, conformed, loaded_at)
     project = dbt_project.write_project(settings.flat_dir / "dbt", mapping, conformed.columns)
     reasons = pd.Series(conformed.quarantined.column("_reason").to_pylist(), dtype=object).value_counts().to_dict()
     report = ImportReport(

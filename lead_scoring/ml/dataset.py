@@ -56,6 +56,18 @@ class StratifiedSplitPlan:
         return pd.Series(split, index=snapshots.index, name="split")
 
 
+def in_canonical_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows sorted by lead and snapshot date.
+
+    A warehouse returns a table's rows in no promised order (Postgres and DuckDB
+    differ), and the search's sample, the bootstrap and the dedup keep-first all
+    depend on row order: sorting here makes the same data give the same model.
+    """
+    keys = [key for key in ("lead_id", "as_of_date") if key in frame.columns]
+    order = np.lexsort([frame[key].astype(str).to_numpy() for key in reversed(keys)])
+    return frame.iloc[order].reset_index(drop=True)
+
+
 def plan_split(snapshots: pd.DataFrame, seed: int = SPLIT_SEED) -> SplitPlan | StratifiedSplitPlan:
     """In time when the rows have creation dates, else stratified at random with ``seed``."""
     if snapshots["lead_created_date"].notna().any():

@@ -65,6 +65,7 @@ def record_retrain(warehouse: Warehouse, client, settings: Settings, run_id: str
     """After a retrain's promotion step: one ``monitoring.retrains`` row, and the new champion's drift reference."""
     from lead_scoring.ml import registry
     from lead_scoring.ml.model import feature_frame
+    from lead_scoring.ml.dataset import in_canonical_order
     from lead_scoring.ml.features import feature_contract
 
     challenger = registry.version_by_alias(client, registry.CHALLENGER)
@@ -88,7 +89,7 @@ def record_retrain(warehouse: Warehouse, client, settings: Settings, run_id: str
         rows = warehouse.query(
             f"select * from {tables.TRAINING_SET} where split = 'train' and days_since_created = ?", [REFERENCE_AGE_DAYS]
         )
-        rows = rows.sample(n=min(len(rows), REFERENCE_MAX_ROWS), random_state=0).sort_values("lead_id")
+        rows = in_canonical_order(rows).sample(n=min(len(rows), REFERENCE_MAX_ROWS), random_state=0).sort_values("lead_id")
         features = feature_contract(settings.dbt_manifest_path)
         model = registry.load_model(client, registry.CHAMPION).model
         reference = rows[[f.name for f in features]].copy()

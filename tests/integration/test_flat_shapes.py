@@ -17,10 +17,11 @@ from lead_scoring.settings import Settings
 pytestmark = pytest.mark.integration
 
 
-def _settings(home) -> Settings:
+def _settings(home, warehouse_url: str = "") -> Settings:
     return dataclasses.replace(
         Settings.from_env(), home=home, warehouse_path=home / "warehouse.duckdb", mlflow_tracking_uri=f"sqlite:///{home / 'mlflow.db'}",
-        mlflow_artifacts=home / "artifacts", dagster_home=home / "dagster")
+        mlflow_artifacts=home / "artifacts", dagster_home=home / "dagster", warehouse_url=warehouse_url,
+        dbt_target="prod" if warehouse_url else "dev")
 
 
 def narrow_export(folder, n=2400, seed=1):
@@ -72,20 +73,20 @@ def wide_export(folder, n=2500, seed=2):
     return path, mapping
 
 
-def run_shape(tmp_path, make_export):
+def run_shape(tmp_path, make_export, warehouse_url: str = ""):
     from threadpoolctl import threadpool_limits
 
     from lead_scoring import steps
     from lead_scoring.flat import importer
     from lead_scoring.flat.pipeline import dbt_build
     from lead_scoring.ml import training
-    from lead_scoring.warehouse import Warehouse
 
-    settings = _settings(tmp_path / "home")
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    settings = _settings(tmp_path / "home", warehouse_url)
     export, mapping = make_export(tmp_path)
     report = importer.import_export(settings, mapping, export)
     dbt_build(settings)
-    warehouse = Warehouse(settings.warehouse_path)
+    warehouse = settings.warehouse()
     frame, plan, _ = steps.build_training_set(warehouse, settings)
     features = steps.feature_list(settings)
     with threadpool_limits(1):
@@ -111,6 +112,18 @@ def test_narrow_semicolon_cp1252_won_lost_export_with_a_timestamp(tmp_path):
         assert "courriel" not in warehouse.query(f"select * from {table} limit 1").columns
     assert outcome.rows["test"] > 250  # few rows dropped as repeats of training rows
     assert outcome.metrics["roc_auc"] > 0.65 and outcome.baseline_metrics["roc_auc"] > 0.55
+
+
+def test_the_same_export_on_postgres_gives_the_same_training_set_and_model(tmp_path):
+    """Engine parity: rows read back in another order and types read back from Postgres must not change the model."""
+    from tests.postgres import fresh_databases
+
+    _, _, on_duckdb, _, _, duckdb_outcome = run_shape(tmp_path / "duckdb", narrow_export)
+    with fresh_databases("ls_flat", "warehouse") as urls:
+        _, warehouse, on_postgres, _, _, postgres_outcome = run_shape(tmp_path / "postgres", narrow_export, urls["warehouse"])
+        assert warehouse.engine == "postgres" and not (tmp_path / "postgres" / "home" / "warehouse.duckdb").exists()
+    pd.testing.assert_frame_equal(on_postgres, on_duckdb, check_dtype=False, check_exact=False, rtol=1e-12)
+    assert postgres_outcome.metrics == pytest.approx(duckdb_outcome.metrics, rel=1e-9)
 
 
 def test_wide_tab_separated_yes_no_export_without_a_timestamp(tmp_path):

@@ -60,3 +60,13 @@ def test_split_starts_are_read_from_the_rows_as_split():
     assert starts == {"validation_start": str(frame.loc[frame.split == "validation", "lead_created_date"].min().date()),
                       "test_start": str(frame.loc[frame.split == "test", "lead_created_date"].min().date())}
     assert starts["validation_start"] >= plan.as_dict()["validation_start"]
+
+
+def test_rows_read_in_any_order_come_out_in_one_order():
+    frame = _snapshots()
+    shuffled = frame.sample(frac=1.0, random_state=3)
+    assert not shuffled.reset_index(drop=True).equals(frame)  # the read order really differs
+    canonical = dataset.in_canonical_order(frame)
+    pd.testing.assert_frame_equal(dataset.in_canonical_order(shuffled), canonical)
+    keys = list(zip(canonical.lead_id, canonical.as_of_date.astype(str)))
+    assert keys == sorted(keys)
