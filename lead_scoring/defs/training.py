@@ -39,7 +39,7 @@ class PromotionConfig(dg.Config):
     auc_margin: float = Field(POLICY.auc_margin, description="Most test ROC AUC the challenger may lose against the champion.")
     min_gain: float = Field(POLICY.min_gain, description="Least test ROC AUC it must gain over the champion (may be negative, down to -auc_margin).")
     max_ece: float = Field(POLICY.max_ece, description="Largest expected calibration error allowed on the test rows.")
-    slice_floor: float = Field(POLICY.slice_floor, description="Lowest ROC AUC allowed in any big enough slice.")
+    slice_floor: float = Field(POLICY.slice_floor, description="Lowest ROC AUC allowed in any big enough slice: it fails when its 95% interval lies wholly below.")
     min_slice_rows: int = Field(POLICY.min_slice_rows, description="A slice is held to the floor from this many test rows.")
 
 

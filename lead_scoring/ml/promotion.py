@@ -10,7 +10,10 @@ The gate, every condition reported whether it passes or not:
    loss, never beyond ``auc_margin``;
 3. its expected calibration error on the test rows is at most ``max_ece``;
 4. no slice (lead source, country, company size, seniority value) with at
-   least ``min_slice_rows`` test rows has a ROC AUC below ``slice_floor``.
+   least ``min_slice_rows`` test rows has a ROC AUC credibly below
+   ``slice_floor``: its 95% bootstrap interval lies wholly under the floor.
+   A slice of a few hundred rows has an AUC interval about 0.2 wide, so its
+   point estimate alone would reject good models by chance.
 """
 
 from __future__ import annotations
@@ -68,12 +71,14 @@ def decide(
     passed.append(_check(challenger_ece <= policy.max_ece,
                          f"expected calibration error {challenger_ece:.4f} (at most {policy.max_ece:.4f})", reasons))
     big = slices[(slices["rows"] >= policy.min_slice_rows) & slices["roc_auc"].notna()]
-    low = big[big["roc_auc"] < policy.slice_floor]
+    low = big[big["roc_auc_ci_high"] < policy.slice_floor]
     if big.empty:
         reasons.append(f"PASS: no slice has {policy.min_slice_rows}+ test rows with both outcomes to hold to the floor")
     else:
         worst = big.loc[big["roc_auc"].idxmin()]
-        detail = ", ".join(f"{r.slice}={r.value} {r.roc_auc:.3f} ({r.rows} rows)" for r in low.itertuples()) or "none"
-        passed.append(_check(low.empty, f"slices with {policy.min_slice_rows}+ rows below ROC AUC {policy.slice_floor:.2f}: "
-                                         f"{detail} (worst {worst['slice']}={worst['value']} {worst['roc_auc']:.3f})", reasons))
+        interval = lambda r: f"{r['roc_auc']:.3f} [{r['roc_auc_ci_low']:.3f}, {r['roc_auc_ci_high']:.3f}]"
+        detail = ", ".join(f"{r['slice']}={r['value']} {interval(r)} ({r['rows']} rows)" for _, r in low.iterrows()) or "none"
+        passed.append(_check(low.empty, f"slices with {policy.min_slice_rows}+ rows whose ROC AUC 95% interval lies below "
+                                         f"{policy.slice_floor:.2f}: {detail} (worst {worst['slice']}={worst['value']} {interval(worst)})",
+                             reasons))
     return PromotionDecision(all(passed), reasons)

@@ -8,8 +8,8 @@ from lead_scoring.ml.promotion import PromotionPolicy, decide
 from lead_scoring.settings import REGISTERED_MODEL
 from tests.conftest import run_cli
 
-SLICES = pd.DataFrame({"slice": ["country", "country", "country"], "value": ["US", "DE", "FR"],
-                       "rows": [5000, 800, 40], "roc_auc": [0.80, 0.74, 0.40]})
+SLICES = pd.DataFrame({"slice": ["country", "country", "country"], "value": ["US", "DE", "FR"], "rows": [5000, 800, 40],
+                       "roc_auc": [0.80, 0.74, 0.40], "roc_auc_ci_low": [0.78, 0.69, 0.20], "roc_auc_ci_high": [0.82, 0.79, 0.60]})
 POLICY = PromotionPolicy(auc_margin=0.01, min_gain=0.0, max_ece=0.03, slice_floor=0.6, min_slice_rows=300)
 
 
@@ -32,7 +32,8 @@ def test_a_good_challenger_is_promoted_with_every_reason_stated():
         ({"challenger_auc": 0.69}, "rules baseline"),
         ({"champion_auc": 0.82}, "may lose at most"),
         ({"challenger_ece": 0.05}, "calibration error"),
-        ({"slices": SLICES.assign(roc_auc=[0.80, 0.55, 0.40])}, "country=DE 0.550"),
+        ({"slices": SLICES.assign(roc_auc=[0.80, 0.55, 0.40], roc_auc_ci_low=[0.78, 0.50, 0.20], roc_auc_ci_high=[0.82, 0.59, 0.60])},
+         "country=DE 0.550 [0.500, 0.590]"),
     ],
 )
 def test_each_condition_alone_rejects(changes, failing):
@@ -40,6 +41,14 @@ def test_each_condition_alone_rejects(changes, failing):
     assert not decision.promote
     failed = [r for r in decision.reasons if r.startswith("FAIL")]
     assert len(failed) >= 1 and failing in failed[0]
+
+
+def test_a_slice_judged_by_its_interval_not_its_point_estimate():
+    noisy = SLICES.assign(roc_auc=[0.80, 0.57, 0.40], roc_auc_ci_low=[0.78, 0.50, 0.20], roc_auc_ci_high=[0.82, 0.64, 0.60])
+    assert verdict(slices=noisy).promote  # below the floor by chance: its interval reaches above 0.60
+    credibly_low = noisy.assign(roc_auc_ci_high=[0.82, 0.599, 0.60])
+    decision = verdict(slices=credibly_low)
+    assert not decision.promote and "country=DE 0.570 [0.500, 0.599] (800 rows)" in decision.reasons[-1]
 
 
 def test_margin_and_minimum_gain():
