@@ -1,8 +1,8 @@
 """The same work as `lead-scoring demo`, in one plain process without Dagster.
 
 This is the notebook a team would otherwise run: simulate, load, dbt, train,
-promote, score. It calls the same library functions the Dagster assets call,
-so the difference in wall time is the cost of orchestration.
+promote, score, monitor, report. It calls the same library functions the
+Dagster assets call, so the difference in wall time is the cost of orchestration.
 
     python benchmarks/plain_pipeline.py --home /tmp/plain --days 120 --leads-per-day 250
 """
@@ -28,8 +28,10 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["LEAD_SCORING_HOME"] = str(Path(args.home).resolve())
 
-    from lead_scoring import ingest, steps
+    from lead_scoring import ingest, steps, tables
     from lead_scoring.ml import registry
+    from lead_scoring.monitoring import compute
+    from lead_scoring.reporting import build
     from lead_scoring.quality import validation
     from lead_scoring.quality.gx_project import GxProject
     from lead_scoring.simulator.schema import RAW_TABLES
@@ -58,7 +60,8 @@ def main() -> None:
     client = registry.connect(settings.mlflow_tracking_uri, settings.mlflow_artifacts)
     project = GxProject(settings.home / "great_expectations")
 
-    def checked_load(load_days):  # the same gates as the Dagster ingestion: suites first, then the load
+    def checked_load(load_days):  # the same gates as the Dagster ingestion: contracts, suites, then the load
+        assert not any(ingest.preflight(settings.landing_dir, list(RAW_TABLES), load_days).values())
         outcomes = validation.validate_load(project, warehouse, settings.landing_dir, list(RAW_TABLES), load_days)
         assert all(o.success for o in outcomes.values()), outcomes
         ingest.load_days(warehouse, settings.landing_dir, load_days)
@@ -73,12 +76,31 @@ def main() -> None:
                              ingest.load_ground_truth(warehouse, settings.ground_truth_dir, days)))
     stage("retrain", lambda: (dbt_build(), checked_features(), steps.build_training_set(warehouse, settings),
                               steps.train_candidate(warehouse, client, settings, args.seed, "manual", {}),
-                              steps.promote_challenger(warehouse, client, settings)))
-    as_of = (end + timedelta(days=1)).isoformat()
-    stage("daily_scoring", lambda: (checked_load([end]),
-                                    dbt_build("--select", "+lead_features_current", "--vars", json.dumps({"as_of_date": as_of})),
+                              steps.promote_challenger(warehouse, client, settings),
+                              compute.record_retrain(warehouse, client, settings, "plain", "manual")))
+    as_of = end + timedelta(days=1)
+
+    def monitor():  # the daily job's monitoring assets, in their order
+        version = str(registry.version_by_alias(client, registry.CHAMPION).version)
+        test_auc = compute.champion_test_roc_auc(client, registry.version_by_alias(client, registry.CHAMPION))
+        compute.write(warehouse, tables.FEATURE_DRIFT, compute.feature_drift(warehouse, settings, as_of, version), as_of)
+        compute.write(warehouse, tables.PREDICTION_DRIFT, compute.prediction_drift(warehouse, as_of, version), as_of)
+        compute.write(warehouse, tables.LIVE_PERFORMANCE, compute.live_performance(warehouse, as_of, version, test_auc), as_of)
+
+    def report():  # the feature catalog and the stakeholder report (no Dagster: no check outcomes to list)
+        dbt_command = [str(Path(sys.executable).parent / "dbt"), "docs", "generate", "--static", "--project-dir",
+                       str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(settings.home / "dbt_docs"), "--quiet"]
+        subprocess.run(dbt_command, check=True)
+        written = build.publish(build.gather(warehouse, client, settings, [], {}), settings)
+        build.log_to_mlflow(written, settings)
+
+    stage("daily_scoring", lambda: (compute.write(warehouse, tables.SOURCE_FRESHNESS, compute.source_freshness(settings.landing_dir, as_of), as_of),
+                                    checked_load([end]),
+                                    dbt_build("--select", "+lead_features_current", "--vars", json.dumps({"as_of_date": as_of.isoformat()})),
                                     checked_features(),
-                                    steps.score_day(warehouse, client, settings, end + timedelta(days=1))))
+                                    steps.score_day(warehouse, client, settings, as_of),
+                                    monitor()))
+    stage("report", report)
     print(json.dumps(timings))
 
 
