@@ -44,7 +44,7 @@ def main() -> None:
             summary = json.loads((home / "demo_summary.json").read_text())
             results[engine] = {"wall": wall, "peak": peak, "stages": summary["timings_seconds"],
                                "leads": summary["generated"]["leads"], "scored": summary["scored_leads"],
-                               "auc": (summary["champion"] or {}).get("metrics", {}).get("roc_auc")}
+                               "auc": (summary["champion"] or {}).get("metrics", {}).get("test_roc_auc")}
 
     duck, pg = results["duckdb"], results["postgres"]
     print(f"warehouse benchmark: demo {args.days} days x {args.leads_per_day} leads/day ({duck['leads']} leads), "
