@@ -20,4 +20,11 @@ def test_plain_pipeline_runs_every_stage(tmp_path):
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     stages = json.loads(result.stdout.strip().splitlines()[-1])
-    assert set(stages) == {"simulate", "ingest", "retrain", "daily_scoring"}
+    assert set(stages) == {"simulate", "ingest", "retrain", "daily_scoring", "report"}
+    from lead_scoring import tables
+    from lead_scoring.warehouse import Warehouse
+
+    warehouse = Warehouse(tmp_path / "home" / "warehouse.duckdb")
+    for table in (tables.SOURCE_FRESHNESS, tables.FEATURE_DRIFT, tables.PREDICTION_DRIFT, tables.LIVE_PERFORMANCE, tables.RETRAINS):
+        assert warehouse.table_exists(table), f"{table}: the plain pipeline skipped work the demo does"
+    assert (tmp_path / "home" / "reports" / "latest.html").stat().st_size > 10_000
