@@ -28,8 +28,8 @@ def home_env(home: Path) -> dict[str, str]:
     return env
 
 
-def run_cli(args: list[str], home: Path, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([str(BIN / "lead-scoring"), *args], env=home_env(home), capture_output=True, text=True, timeout=900)
+def run_cli(args: list[str], home: Path, check: bool = True, timeout: int = 900) -> subprocess.CompletedProcess:
+    result = subprocess.run([str(BIN / "lead-scoring"), *args], env=home_env(home), capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"lead-scoring {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
