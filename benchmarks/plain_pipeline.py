@@ -81,8 +81,8 @@ def main() -> None:
     as_of = end + timedelta(days=1)
 
     def monitor():  # the daily job's monitoring assets, in their order
-        version = str(registry.version_by_alias(client, registry.CHAMPION).version)
-        test_auc = compute.champion_test_roc_auc(client, registry.version_by_alias(client, registry.CHAMPION))
+        champion = registry.version_by_alias(client, registry.CHAMPION)
+        version, test_auc = str(champion.version), compute.champion_test_roc_auc(client, champion)
         compute.write(warehouse, tables.FEATURE_DRIFT, compute.feature_drift(warehouse, settings, as_of, version), as_of)
         compute.write(warehouse, tables.PREDICTION_DRIFT, compute.prediction_drift(warehouse, as_of, version), as_of)
         compute.write(warehouse, tables.LIVE_PERFORMANCE, compute.live_performance(warehouse, as_of, version, test_auc), as_of)

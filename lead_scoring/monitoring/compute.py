@@ -64,9 +64,9 @@ def data_as_of(warehouse: Warehouse) -> date:
 def record_retrain(warehouse: Warehouse, client, settings: Settings, run_id: str, trigger: str) -> dict:
     """After a retrain's promotion step: one ``monitoring.retrains`` row, and the new champion's drift reference."""
     from lead_scoring.ml import registry
-    from lead_scoring.ml.model import feature_frame
     from lead_scoring.ml.dataset import in_canonical_order
     from lead_scoring.ml.features import feature_contract
+    from lead_scoring.ml.model import feature_frame
 
     challenger = registry.version_by_alias(client, registry.CHALLENGER)
     champion = registry.version_by_alias(client, registry.CHAMPION)
