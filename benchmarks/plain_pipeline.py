@@ -96,7 +96,7 @@ def main() -> None:
 
     stage("daily_scoring", lambda: (compute.write(warehouse, tables.SOURCE_FRESHNESS, compute.source_freshness(settings.landing_dir, as_of), as_of),
                                     checked_load([end]),
-                                    dbt_build("--select", "+lead_features_current", "--vars", json.dumps({"as_of_date": as_of.isoformat()})),
+                                    dbt_build("--select", "+lead_features_current", "--indirect-selection", "cautious", "--vars", json.dumps({"as_of_date": as_of.isoformat()})),
                                     checked_features(),
                                     steps.score_day(warehouse, client, settings, as_of),
                                     monitor()))

@@ -21,9 +21,9 @@ class WarehouseResource(dg.ConfigurableResource):
         return Warehouse(self.location if is_postgres_url(self.location) else Path(self.location))
 
     @contextlib.contextmanager
-    def exported_for_dbt(self) -> Iterator[None]:
-        """dbt's profile reads the warehouse from the environment: point it at this resource's."""
-        variables = dbt_connection_env(self.location) or {"LEAD_SCORING_WAREHOUSE_PATH": self.location}
+    def exported_for_dbt(self, **extra: str) -> Iterator[None]:
+        """dbt's profile reads the warehouse from the environment: point it at this resource's (plus ``extra`` variables)."""
+        variables = {**(dbt_connection_env(self.location) or {"LEAD_SCORING_WAREHOUSE_PATH": self.location}), **extra}
         previous = {name: os.environ.get(name) for name in variables}
         os.environ.update(variables)
         try:

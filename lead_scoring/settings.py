@@ -16,6 +16,7 @@ else hard-codes a path, and no password is written anywhere but the environment.
 | LEAD_SCORING_MLFLOW_ARTIFACTS | $LEAD_SCORING_HOME/mlflow/artifacts |
 | DAGSTER_HOME | $LEAD_SCORING_HOME/dagster |
 | LEAD_SCORING_START_DATE | first day of the landed simulation, else 2026-01-01 |
+| LEAD_SCORING_PG_WORK_MEM | 256MB: Postgres work_mem of dbt's sessions (via PGOPTIONS) |
 """
 
 from __future__ import annotations
@@ -130,4 +131,7 @@ def dbt_connection_env(warehouse_url: str) -> dict[str, str]:
         "LEAD_SCORING_PG_USER": unquote(parts.username or "postgres"),
         "LEAD_SCORING_PG_PASSWORD": unquote(parts.password or ""),
         "LEAD_SCORING_PG_DBNAME": parts.path.lstrip("/") or "postgres",
+        # The feature models and tests hash and sort millions of rows: with Postgres' default 4 MB per
+        # operation they spill gigabytes to temporary files. PGOPTIONS, if set, wins.
+        "PGOPTIONS": os.environ.get("PGOPTIONS") or f"-c work_mem={os.environ.get('LEAD_SCORING_PG_WORK_MEM', '256MB')}",
     }

@@ -5,6 +5,9 @@ TRAINING_REFERENCE = "ml.training_reference"
 SCORES = "scoring.lead_scores"
 GROUND_TRUTH = "ground_truth.lead_propensity"
 
+# The columns of feature and training tables that are not features: keys, label and bookkeeping.
+NON_FEATURE_COLUMNS = {"lead_id", "as_of_date", "lead_created_date", "converted_within_30d", "label_is_mature", "label_window_end", "split"}
+
 # Monitoring time series (one row per as-of date and feature / window / source), see lead_scoring/monitoring/.
 FEATURE_DRIFT = "monitoring.feature_drift"
 PREDICTION_DRIFT = "monitoring.prediction_drift"

@@ -22,7 +22,6 @@ FEATURE_TABLES = {
     dg.AssetKey(["marts", "lead_features_current"]): "marts.lead_features_current",
     training_set.key: TRAINING_TABLE,
 }
-NON_FEATURE_COLUMNS = {"lead_id", "as_of_date", "lead_created_date", "converted_within_30d", "label_is_mature", "label_window_end", "split"}
 
 
 def _allowed_columns(table: str) -> set[str]:
@@ -31,7 +30,7 @@ def _allowed_columns(table: str) -> set[str]:
 
     if table == SCORES_TABLE:
         return set(SCORE_COLUMNS)
-    return NON_FEATURE_COLUMNS | {f.name for f in feature_contract(Settings.from_env().dbt_manifest_path)}
+    return tables.NON_FEATURE_COLUMNS | {f.name for f in feature_contract(Settings.from_env().dbt_manifest_path)}
 
 
 def _no_pii_check(asset_key: dg.AssetKey, table: str) -> dg.AssetChecksDefinition:

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
+from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
 from lead_scoring.definitions import build_definitions
 from lead_scoring.ml import registry
@@ -78,6 +78,18 @@ def test_runs_and_dbt_checks_are_recorded_in_the_dagster_instance(demo_settings)
     assert len(evaluations) > 50  # dbt tests surface as asset checks
     failed = [e.check_name for e in evaluations if not e.passed]
     assert failed == []
+
+
+def test_the_daily_run_tests_the_serving_features_and_leaves_the_training_snapshots_alone(demo_settings):
+    """The daily job rebuilds lead_features_current only: its tests run; lead_snapshots' wait for the retrain."""
+    with DagsterInstance.from_config(str(demo_settings.dagster_home)) as instance:
+        [daily] = instance.get_runs(RunsFilter(job_name="daily_scoring"), limit=1)
+        checked = {
+            e.dagster_event.event_specific_data.asset_key.path[-1]
+            for e in instance.all_logs(daily.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
+        }
+    assert {"lead_features_current", "stg_activities"} <= checked
+    assert "lead_snapshots" not in checked  # e.g. its relationships test on stg_leads, which the day rebuilds
 
 
 def test_rerunning_a_day_replaces_its_scores(demo_settings, demo_status):

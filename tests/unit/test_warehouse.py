@@ -109,20 +109,30 @@ def test_postgres_takes_concurrent_writers_of_different_partitions(postgres_url)
 
 def test_settings_pick_postgres_from_one_url(monkeypatch, tmp_path):
     monkeypatch.setenv("LEAD_SCORING_HOME", str(tmp_path))
-    for exported in ("LEAD_SCORING_DBT_TARGET", "LEAD_SCORING_WAREHOUSE_PATH"):  # a session fixture may export a demo home's
-        monkeypatch.delenv(exported, raising=False)
+    for exported in ("LEAD_SCORING_DBT_TARGET", "LEAD_SCORING_WAREHOUSE_PATH", "PGOPTIONS", "LEAD_SCORING_PG_WORK_MEM"):
+        monkeypatch.delenv(exported, raising=False)  # a session fixture may export a demo home's
     monkeypatch.setenv("LEAD_SCORING_WAREHOUSE_URL", "postgresql://app:s%40cret@db.internal:6543/lead_scoring")
     settings = Settings.from_env()
     assert settings.warehouse().engine == "postgres" and settings.dbt_target == "prod"
     assert dbt_connection_env(settings.warehouse_url) == {
         "LEAD_SCORING_PG_HOST": "db.internal", "LEAD_SCORING_PG_PORT": "6543", "LEAD_SCORING_PG_USER": "app",
-        "LEAD_SCORING_PG_PASSWORD": "s@cret", "LEAD_SCORING_PG_DBNAME": "lead_scoring",
+        "LEAD_SCORING_PG_PASSWORD": "s@cret", "LEAD_SCORING_PG_DBNAME": "lead_scoring", "PGOPTIONS": "-c work_mem=256MB",
     }
     assert "s%40cret" not in redacted(settings.warehouse_url) and "***" in str(settings.warehouse())
     monkeypatch.delenv("LEAD_SCORING_WAREHOUSE_URL")
     settings = Settings.from_env()
     assert settings.warehouse().engine == "duckdb" and settings.dbt_target == "dev"
     assert settings.warehouse().path == tmp_path / "warehouse.duckdb"
+
+
+def test_dbt_sessions_get_a_work_mem_unless_the_user_set_their_own_options(monkeypatch):
+    url = "postgresql://app@db.internal:5432/lead_scoring"
+    monkeypatch.delenv("PGOPTIONS", raising=False)
+    monkeypatch.setenv("LEAD_SCORING_PG_WORK_MEM", "1GB")
+    assert dbt_connection_env(url)["PGOPTIONS"] == "-c work_mem=1GB"
+    monkeypatch.setenv("PGOPTIONS", "-c statement_timeout=600000")
+    assert dbt_connection_env(url)["PGOPTIONS"] == "-c statement_timeout=600000"
+    assert "PGOPTIONS" not in dbt_connection_env("")  # DuckDB: no Postgres session to configure
 
 
 def test_the_dagster_resource_never_holds_the_postgres_password(monkeypatch, tmp_path):
