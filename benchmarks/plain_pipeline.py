@@ -84,8 +84,8 @@ def main() -> None:
         champion = registry.version_by_alias(client, registry.CHAMPION)
         version, test_auc = str(champion.version), compute.champion_test_roc_auc(client, champion)
         compute.write(warehouse, tables.FEATURE_DRIFT, compute.feature_drift(warehouse, settings, as_of, version), as_of)
-        compute.write(warehouse, tables.PREDICTION_DRIFT, compute.prediction_drift(warehouse, as_of, version), as_of)
-        compute.write(warehouse, tables.LIVE_PERFORMANCE, compute.live_performance(warehouse, as_of, version, test_auc), as_of)
+        compute.write(warehouse, tables.PREDICTION_DRIFT, compute.prediction_drift(warehouse, settings, as_of, version), as_of)
+        compute.write(warehouse, tables.LIVE_PERFORMANCE, compute.live_performance(warehouse, settings, as_of, version, test_auc), as_of)
 
     def report():  # the feature catalog and the stakeholder report (no Dagster: no check outcomes to list)
         dbt_command = [str(Path(sys.executable).parent / "dbt"), "docs", "generate", "--static", "--project-dir",
@@ -94,7 +94,7 @@ def main() -> None:
         written = build.publish(build.gather(warehouse, client, settings, [], {}), settings)
         build.log_to_mlflow(written, settings)
 
-    stage("daily_scoring", lambda: (compute.write(warehouse, tables.SOURCE_FRESHNESS, compute.source_freshness(settings.landing_dir, as_of), as_of),
+    stage("daily_scoring", lambda: (compute.write(warehouse, tables.SOURCE_FRESHNESS, compute.source_freshness(settings, settings.landing_dir, as_of), as_of),
                                     checked_load([end]),
                                     dbt_build("--select", "+lead_features_current", "--indirect-selection", "cautious", "--vars", json.dumps({"as_of_date": as_of.isoformat()})),
                                     checked_features(),

@@ -42,10 +42,11 @@ def build_resources(settings: Settings) -> dict:
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    # A home holds one source: the simulated CRM (landing ingestion, monitored daily) or an imported flat export.
+    # A home holds one source: the simulated CRM (daily landing ingestion) or an imported flat export.
     flat = settings.flat_source_file.exists()
     merged = dg.Definitions.merge(
-        *([] if flat else [ingestion.defs, monitoring.defs]),
+        *([] if flat else [ingestion.defs]),
+        monitoring.defs,
         flat_import.defs,
         features.defs,
         training.defs,

@@ -31,6 +31,9 @@ from lead_scoring.settings import Settings
 FEATURES_CURRENT = dg.AssetKey(["marts", "lead_features_current"])
 SNAPSHOTS = dg.AssetKey(["marts", "lead_snapshots"])
 SCORES = dg.AssetKey(["lead_scores"])
+# Where outcomes come from (see monitoring/populations.py): conversions, or the outcome column of a re-imported export.
+OUTCOMES = (dg.AssetKey(["staging", "stg_flat_export"]) if Settings.from_env().flat_source_file.exists()
+            else dg.AssetKey(["raw", "conversions"]))
 TRIGGER_TAG = "lead_scoring/trigger"
 REASON_TAG = "lead_scoring/trigger_reason"
 SEVERITY = {"warn": dg.AssetCheckSeverity.WARN, "error": dg.AssetCheckSeverity.ERROR}
@@ -153,7 +156,7 @@ def source_freshness(
     from lead_scoring.monitoring import compute
 
     as_of = scoring_as_of(context.partition_key)
-    frame = compute.source_freshness(Path(landing.landing_dir), as_of)
+    frame = compute.source_freshness(Settings.from_env(), Path(landing.landing_dir), as_of)
     compute.write(warehouse.get(), tables.SOURCE_FRESHNESS, frame, as_of)
     stale = frame[frame.severity == "error"]
     problem = "; ".join(
@@ -215,7 +218,7 @@ def prediction_drift(context: dg.AssetExecutionContext, warehouse: WarehouseReso
 
     as_of = scoring_as_of(context.partition_key)
     _, champion = _champion(mlflow)
-    frame = compute.prediction_drift(warehouse.get(), as_of, str(champion.version))
+    frame = compute.prediction_drift(warehouse.get(), Settings.from_env(), as_of, str(champion.version))
     compute.write(warehouse.get(), tables.PREDICTION_DRIFT, frame, as_of)
     row = frame.iloc[0]
     return dg.MaterializeResult(
@@ -227,7 +230,7 @@ def prediction_drift(context: dg.AssetExecutionContext, warehouse: WarehouseReso
 
 @_daily(
     "live_performance",
-    [SCORES, dg.AssetKey(["raw", "conversions"])],
+    [SCORES, OUTCOMES],
     tables.LIVE_PERFORMANCE,
     "ROC AUC and expected calibration error of the served scores whose 30-day labels have matured, over the last "
     "7 and 28 scoring days, next to the champion's test ROC AUC.",
@@ -246,7 +249,7 @@ def live_performance(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     as_of = scoring_as_of(context.partition_key)
     client, champion = _champion(mlflow)
     wh = warehouse.get()
-    frame = compute.live_performance(wh, as_of, str(champion.version), compute.champion_test_roc_auc(client, champion))
+    frame = compute.live_performance(wh, Settings.from_env(), as_of, str(champion.version), compute.champion_test_roc_auc(client, champion))
     compute.write(wh, tables.LIVE_PERFORMANCE, frame, as_of)
     level = drift.worst(frame.severity)
     problem = "; ".join(

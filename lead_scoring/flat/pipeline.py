@@ -52,6 +52,7 @@ def import_and_run(
     from lead_scoring import demo, status
     from lead_scoring.flat import importer
     from lead_scoring.instance import ensure_dagster_home
+    from lead_scoring.runs import JobRunner
 
     settings.export()
     report = importer.import_export(settings, mapping_file, export_path)
@@ -61,9 +62,10 @@ def import_and_run(
     if not train:
         return {"import": report.__dict__}
     ensure_dagster_home(settings.dagster_home)
+    runner = JobRunner(settings, "import")  # its definitions load after the import: the export's dbt project
     out("training, tracking in MLflow, promoting (job `retrain`)")
-    demo._run("retrain", settings, out, run_config={"ops": {"candidate_model": {"config": {"seed": seed}}}})
+    demo._run(runner, "retrain", out, run_config={"ops": {"candidate_model": {"config": {"seed": seed}}}})
     day_before = date.fromisoformat(report.imported_at[:10]) - timedelta(days=1)
-    out(f"scoring the leads without a conversion as of {report.imported_at[:10]} (job `daily_scoring`)")
-    demo._run("daily_scoring", settings, out, partition_key=day_before.isoformat())
+    out(f"scoring and monitoring the leads without a conversion as of {report.imported_at[:10]} (job `daily_scoring`)")
+    demo._run(runner, "daily_scoring", out, partition_key=day_before.isoformat())
     return {"import": report.__dict__, "status": status.collect(settings)}

@@ -55,8 +55,9 @@ def slice_metrics(frame: pd.DataFrame, y: np.ndarray, p: np.ndarray, threshold: 
                 row.update(_metrics(y[inside], p[inside], threshold, None if groups is None else groups[inside], seed))
             rows.append(row)
     table = pd.DataFrame(rows, columns=["slice", "value", "rows", "conversions"]) if not rows else pd.DataFrame(rows)
-    if "roc_auc" not in table:
-        table["roc_auc"] = np.nan
+    for metric in ("roc_auc", "roc_auc_ci_low", "roc_auc_ci_high"):  # none when no slice column is present or has both outcomes
+        if metric not in table:
+            table[metric] = np.nan
     return table
 
 

@@ -1,12 +1,10 @@
 """The monitoring tables, computed from the warehouse and the registry (no Dagster).
 
-Populations: drift compares *the day's new leads* (age 1 day at the as-of date)
-with the champion's training snapshots at the same age. Equal ages make the
-engagement features comparable, and a change in who arrives (a new channel, a
-tracking outage) shows at full strength the day it starts instead of being
-diluted by 90 days of older open leads.
+Which rows each monitor compares depends on the source (simulated CRM or flat
+export): see ``lead_scoring.monitoring.populations``.
 
-Every table is keyed by ``as_of_date``, the scores' as-of date (landing day + 1).
+Every table is keyed by ``as_of_date``, the scores' as-of date (landing day + 1;
+for a flat export, the day it was imported).
 """
 
 from __future__ import annotations
@@ -20,12 +18,12 @@ import pyarrow as pa
 
 from lead_scoring import tables
 from lead_scoring.errors import LeadScoringError
-from lead_scoring.monitoring import drift, freshness, performance
+from lead_scoring.flat import importer as flat_import
+from lead_scoring.monitoring import drift, freshness, performance, populations
 from lead_scoring.monitoring.triggers import MonitoringState
 from lead_scoring.settings import Settings
 from lead_scoring.warehouse import Replacement, Warehouse
 
-REFERENCE_AGE_DAYS = 1
 REFERENCE_MAX_ROWS = 5_000
 GRADES = ("A", "B", "C", "D")
 
@@ -85,11 +83,9 @@ def record_retrain(warehouse: Warehouse, client, settings: Settings, run_id: str
         warehouse.query(f"select 1 from {tables.DRIFT_REFERENCE} where model_version = ? limit 1", [str(champion.version)])
     )
     if promoted and not has_reference:
-        # The training set of this run is the champion's: keep its new-lead rows before the next retrain replaces it.
-        rows = warehouse.query(
-            f"select * from {tables.TRAINING_SET} where split = 'train' and days_since_created = ?", [REFERENCE_AGE_DAYS]
-        )
-        rows = in_canonical_order(rows).sample(n=min(len(rows), REFERENCE_MAX_ROWS), random_state=0).sort_values("lead_id")
+        # This run's data is the champion's: keep its reference rows before the next retrain replaces them.
+        rows = in_canonical_order(populations.reference_rows(warehouse, settings))
+        rows = rows.sample(n=min(len(rows), REFERENCE_MAX_ROWS), random_state=0).sort_values("lead_id")
         features = feature_contract(settings.dbt_manifest_path)
         model = registry.load_model(client, registry.CHAMPION).model
         reference = rows[[f.name for f in features]].copy()
@@ -116,22 +112,20 @@ def feature_drift(warehouse: Warehouse, settings: Settings, as_of: date, champio
         raise MonitoringInputError(
             f"no drift reference for champion version {champion_version} in {tables.DRIFT_REFERENCE}: run the `retrain` job"
         )
-    current = warehouse.query("select * from marts.lead_features_current where days_since_created = ?", [REFERENCE_AGE_DAYS])
-    results = drift.feature_drift(reference, current, _feature_kinds(settings))
+    current = populations.current_features(warehouse, settings)
+    # The champion's inputs: a feature the current contract added since (a re-imported export) has no reference yet.
+    kinds = {name: kind for name, kind in _feature_kinds(settings).items() if name in reference}
+    results = drift.feature_drift(reference, current, kinds)
     frame = pd.DataFrame([r.__dict__ for r in results])
     frame.insert(0, "as_of_date", as_of)
     frame["model_version"] = champion_version
     return frame
 
 
-def prediction_drift(warehouse: Warehouse, as_of: date, champion_version: str) -> pd.DataFrame:
+def prediction_drift(warehouse: Warehouse, settings: Settings, as_of: date, champion_version: str) -> pd.DataFrame:
     _require_features_as_of(warehouse, as_of)
     reference = _reference(warehouse, champion_version)
-    current = warehouse.query(
-        f"select s.probability, s.grade from {tables.SCORES} s join marts.lead_features_current f on f.lead_id = s.lead_id "
-        "where s.as_of_date = ? and f.days_since_created = ?",
-        [as_of, REFERENCE_AGE_DAYS],
-    )
+    current = populations.current_scores(warehouse, settings, as_of)
     psi, level = drift.prediction_drift(reference["probability"].to_numpy() if len(reference) else [], current["probability"].to_numpy())
     shares = current["grade"].value_counts(normalize=True).reindex(list(GRADES), fill_value=0.0)
     return pd.DataFrame(
@@ -148,29 +142,25 @@ def prediction_drift(warehouse: Warehouse, as_of: date, champion_version: str) -
     )
 
 
-def live_performance(warehouse: Warehouse, as_of: date, champion_version: str, champion_auc: float) -> pd.DataFrame:
-    first, last = performance.matured_score_dates(as_of, max(performance.WINDOWS))
-    scores = warehouse.query(
-        f"select lead_id, as_of_date, probability from {tables.SCORES} where as_of_date between ? and ?", [first, last]
-    )
-    conversions = warehouse.query(
-        "select lead_id, min(converted_at) as converted_at from raw.conversions "
-        f"where lead_id in (select lead_id from {tables.SCORES} where as_of_date between ? and ?) group by lead_id",
-        [first, last],
-    )
-    label = performance.label_scores(scores, conversions) if len(scores) else np.zeros(0, int)
+def live_performance(warehouse: Warehouse, settings: Settings, as_of: date, champion_version: str, champion_auc: float) -> pd.DataFrame:
+    scores = populations.labelled_scores(warehouse, settings, as_of)
+    label = scores["label"].to_numpy(dtype=int)
     rows = []
     for window in performance.WINDOWS:
-        start, _ = performance.matured_score_dates(as_of, window)
+        start = populations.window_start(settings, as_of, window)
         inside = (pd.to_datetime(scores["as_of_date"]) >= pd.Timestamp(start)).to_numpy() if len(scores) else np.zeros(0, bool)
         result = performance.window_performance(window, label[inside], scores["probability"].to_numpy()[inside], champion_auc)
         rows.append({"as_of_date": as_of, **result.__dict__, "champion_test_roc_auc": champion_auc, "model_version": champion_version})
     return pd.DataFrame(rows)
 
 
-def source_freshness(landing_dir: Path, as_of: date) -> pd.DataFrame:
-    """Freshness of the landing day before ``as_of`` (the day whose data the as-of scores need)."""
-    found = freshness.source_freshness(landing_dir, as_of - pd.Timedelta(days=1).to_pytimedelta())
+def source_freshness(settings: Settings, landing_dir: Path, as_of: date) -> pd.DataFrame:
+    """Freshness of the landing day before ``as_of`` (the day whose data the as-of scores need), or of the flat export."""
+    record = flat_import.read_record(settings)
+    if record is not None:
+        found = [freshness.export_freshness(record["name"], datetime.fromisoformat(record["imported_at"]).date(), as_of)]
+    else:
+        found = freshness.source_freshness(landing_dir, as_of - pd.Timedelta(days=1).to_pytimedelta())
     frame = pd.DataFrame([f.__dict__ for f in found])
     frame.insert(0, "as_of_date", as_of)
     return frame

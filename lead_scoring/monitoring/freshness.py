@@ -6,6 +6,7 @@ source: ``max_lag_days`` beyond which its data is stale. All features read
 leads, activities, consents and campaigns, and conversions decide who is still
 open, so every source is needed fresh: the default allows no lag. A stale source
 is an error (scoring would run on features missing a day); there is no warn level.
+A flat export has one source, the export itself, stale a week after its import.
 """
 
 from __future__ import annotations
@@ -45,6 +46,15 @@ def source_freshness(landing_dir: Path, as_of: date, policy: dict[str, int] | No
         stale = lag is None or lag > max_lag
         found.append(SourceFreshness(source, last, lag, max_lag, "error" if stale else "ok"))
     return found
+
+
+EXPORT_MAX_AGE_DAYS = 7
+
+
+def export_freshness(name: str, imported_on: date, as_of: date, max_age_days: int = EXPORT_MAX_AGE_DAYS) -> SourceFreshness:
+    """A flat export is as fresh as its import: scores as of more than a week after it would pass an old CRM state off as today's."""
+    age = max((as_of - imported_on).days, 0)
+    return SourceFreshness(f"flat_export:{name}", imported_on, age, max_age_days, "error" if age > max_age_days else "ok")
 
 
 def latest_landed_day(landing_dir: Path) -> date | None:

@@ -181,7 +181,8 @@ def test_the_dagster_flat_import_job_loads_an_export_by_run_config(tmp_path):
         outputs.append(json.loads(result.stdout.strip().splitlines()[-1]))
     assert outputs[0] == {"ok": True, "rows": 300, "split": "time"}
     checks, assets = outputs[1]["checks"], outputs[1]["assets"]
-    assert "staging/stg_flat_export" in assets and "raw/leads" not in assets  # the export's dbt project, no landing ingestion
+    assert "staging/stg_flat_export" in assets and "monitoring/live_performance" in assets
+    assert not {"raw/leads", "raw/conversions"} & set(assets)  # the export's dbt project, no landing ingestion
     assert {"no_label_leakage", "splits_are_disjoint", "only_allowed_columns"} <= set(checks)
     assert not {"labels_are_mature", "no_withdrawn_consent", "great_expectations"} & set(checks)
     from tests.conftest import run_cli

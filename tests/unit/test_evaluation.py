@@ -72,3 +72,14 @@ def test_slices_cover_each_value_and_skip_one_outcome_slices():
     assert table.loc[("seniority", "vp"), "roc_auc"] == pytest.approx(result.metrics["roc_auc"])
     assert {"roc_auc_ci_low", "precision", "recall", "f1", "lift_top10", "capture_top20", "ece"} <= set(result.metrics)
     assert result.worst_slice(min_rows=100)["value"] in {"DE", "US", "vp"}
+
+
+def test_an_export_without_slice_columns_passes_the_gate_with_no_slice_to_judge():
+    """A flat export need not have any of the slice columns: an empty slice table, which the promotion gate accepts."""
+    from lead_scoring.ml.promotion import PromotionPolicy, decide
+
+    y, p = noisy_scores(1000)
+    slices = evaluate(pd.DataFrame({"lead_id": np.arange(1000), "revenue": p}), y, p, threshold=0.2).slices
+    assert slices.empty and {"roc_auc", "roc_auc_ci_low", "roc_auc_ci_high"} <= set(slices.columns)
+    decision = decide(0.8, 0.7, None, 0.01, slices, PromotionPolicy())
+    assert decision.promote and "no slice has" in decision.reasons[-1]

@@ -124,6 +124,14 @@ def test_source_freshness_flags_a_source_that_stopped_landing(tmp_path):
     assert {f.severity for f in never} == {"error"} and never[0].last_landed_day is None
 
 
+def test_a_flat_export_is_fresh_for_a_week_after_its_import():
+    imported = date(2026, 3, 10)
+    assert freshness.export_freshness("crm", imported, imported).severity == "ok"
+    assert freshness.export_freshness("crm", imported, imported + timedelta(days=7)).severity == "ok"
+    stale = freshness.export_freshness("crm", imported, imported + timedelta(days=8))
+    assert stale.severity == "error" and stale.lag_days == 8 and "flat_export:crm" in stale.sentence()
+
+
 TODAY = date(2026, 5, 20)
 
 
