@@ -21,6 +21,21 @@ class DbtBuildError(LeadScoringError):
     pass
 
 
+class NoChampionError(LeadScoringError):
+    pass
+
+
+def _require_champion(settings: Settings) -> None:
+    """Before scoring: the gate may have rejected the export's first model, and then there is nothing to score with."""
+    from lead_scoring.ml import registry
+
+    client = registry.connect(settings.mlflow_tracking_uri, settings.mlflow_artifacts)
+    if registry.version_by_alias(client, registry.CHAMPION) is None:
+        challenger = registry.version_by_alias(client, registry.CHALLENGER)
+        reasons = challenger.tags.get("promotion_reasons", "no decision recorded") if challenger else "no model registered"
+        raise NoChampionError(f"the promotion gate did not promote the export's first model, so nothing was scored: {reasons}")
+
+
 def dbt_build(settings: Settings, *extra: str) -> None:
     """`dbt build` of the home's dbt project without Dagster (benchmarks, tests)."""
     import os
@@ -65,6 +80,7 @@ def import_and_run(
     runner = JobRunner(settings, "import")  # its definitions load after the import: the export's dbt project
     out("training, tracking in MLflow, promoting (job `retrain`)")
     demo._run(runner, "retrain", out, run_config={"ops": {"candidate_model": {"config": {"seed": seed}}}})
+    _require_champion(settings)
     day_before = date.fromisoformat(report.imported_at[:10]) - timedelta(days=1)
     out(f"scoring and monitoring the leads without a conversion as of {report.imported_at[:10]} (job `daily_scoring`)")
     demo._run(runner, "daily_scoring", out, partition_key=day_before.isoformat())

@@ -151,6 +151,22 @@ def test_the_cli_names_the_file_when_the_declared_encoding_is_wrong(tmp_path):
     assert not (tmp_path / "home" / "warehouse.duckdb").exists()  # nothing written
 
 
+def test_an_import_whose_first_model_the_gate_rejects_says_why_and_scores_nothing(tmp_path):
+    """The narrow export's first model misses the calibration bar (ECE 0.089 > 0.08): a clear error, no scores.
+    (The wide export's passes and is scored: test_flat_monitoring.py.)"""
+    from tests.conftest import run_cli
+
+    export, mapping = narrow_export(tmp_path)
+    home = tmp_path / "home"
+    result = run_cli(["import", str(export), "--mapping", str(mapping)], home, check=False)
+    assert result.returncode != 0
+    assert "did not promote the export's first model, so nothing was scored" in result.stderr
+    assert "FAIL: expected calibration error" in result.stderr
+    from lead_scoring.warehouse import Warehouse
+
+    assert not Warehouse(home / "warehouse.duckdb").table_exists("scoring.lead_scores")
+
+
 def test_the_dagster_flat_import_job_loads_an_export_by_run_config(tmp_path):
     """The `flat_import` job, run as the UI would (run config: mapping, path), then the home's code location."""
     import json
