@@ -1,6 +1,7 @@
 """The one warehouse interface behaves the same on DuckDB and on Postgres (a fresh database per module)."""
 
 import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime, timedelta
 
 import pandas as pd
@@ -100,9 +101,9 @@ def _write_day(url: str, day: int) -> None:
 
 def test_postgres_takes_concurrent_writers_of_different_partitions(postgres_url):
     Warehouse(postgres_url).execute("drop schema if exists ml cascade")
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(4) as pool:
-        pool.starmap(_write_day, [(postgres_url, day) for day in range(4)])
+    # An executor, not a Pool: a worker that dies fails the test (BrokenProcessPool) instead of hanging the suite.
+    with ProcessPoolExecutor(4, mp_context=multiprocessing.get_context("spawn")) as pool:
+        list(pool.map(_write_day, [postgres_url] * 4, range(4), timeout=300))
     counts = Warehouse(postgres_url).query("select day, count(*) as n from ml.parallel group by day order by day")
     assert counts.n.tolist() == [50_000] * 4
 
