@@ -14,15 +14,12 @@
 #}
 {% macro point_in_time_violations(mart) %}
 with mart_rows as (
-    select
-        '{{ mart.identifier }}' as mart,
-        lead_id, as_of_date, activities_all_time, activities_30d, days_since_last_activity
+    select lead_id, as_of_date, activities_all_time, activities_30d, days_since_last_activity
     from {{ mart }}
 ),
 
 recounted as (
     select
-        mart_rows.mart,
         mart_rows.lead_id,
         mart_rows.as_of_date,
         count(activities.activity_id) as expected_all_time,
@@ -38,11 +35,11 @@ recounted as (
     left join {{ ref('stg_activities') }} as activities
         on activities.lead_id = mart_rows.lead_id
         and activities.occurred_at < cast(mart_rows.as_of_date as {{ dbt.type_timestamp() }})
-    group by mart_rows.mart, mart_rows.lead_id, mart_rows.as_of_date
+    group by mart_rows.lead_id, mart_rows.as_of_date
 )
 
 select
-    mart_rows.mart,
+    '{{ mart.identifier }}' as mart,
     mart_rows.lead_id,
     mart_rows.as_of_date,
     mart_rows.activities_all_time,
@@ -53,8 +50,7 @@ select
     recounted.last_activity_at
 from mart_rows
 inner join recounted
-    on recounted.mart = mart_rows.mart
-    and recounted.lead_id = mart_rows.lead_id
+    on recounted.lead_id = mart_rows.lead_id
     and recounted.as_of_date = mart_rows.as_of_date
 where mart_rows.activities_all_time <> recounted.expected_all_time
     or mart_rows.activities_30d <> coalesce(recounted.expected_30d, 0)
@@ -70,12 +66,11 @@ where mart_rows.activities_all_time <> recounted.expected_all_time
 #}
 {% macro population_violations(mart) %}
 with mart_rows as (
-    select '{{ mart.identifier }}' as mart, lead_id, as_of_date from {{ mart }}
+    select lead_id, as_of_date from {{ mart }}
 ),
 
 converted_before_as_of as (
     select distinct
-        mart_rows.mart,
         mart_rows.lead_id,
         mart_rows.as_of_date,
         'converted before as_of_date' as violation
@@ -87,12 +82,11 @@ converted_before_as_of as (
 
 consent_changes_before_as_of as (
     select
-        mart_rows.mart,
         mart_rows.lead_id,
         mart_rows.as_of_date,
         consents.ml_processing_allowed,
         row_number() over (
-            partition by mart_rows.mart, mart_rows.lead_id, mart_rows.as_of_date
+            partition by mart_rows.lead_id, mart_rows.as_of_date
             order by consents.changed_at desc
         ) as recency_rank
     from mart_rows
@@ -103,7 +97,6 @@ consent_changes_before_as_of as (
 
 not_consenting_at_as_of as (
     select
-        mart,
         lead_id,
         as_of_date,
         case
@@ -115,7 +108,10 @@ not_consenting_at_as_of as (
         and (ml_processing_allowed is null or ml_processing_allowed = false)
 )
 
-select * from converted_before_as_of
-union all
-select * from not_consenting_at_as_of
+select '{{ mart.identifier }}' as mart, violations.*
+from (
+    select * from converted_before_as_of
+    union all
+    select * from not_consenting_at_as_of
+) as violations
 {% endmacro %}
