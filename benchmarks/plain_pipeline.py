@@ -62,9 +62,11 @@ def main() -> None:
 
     def checked_load(load_days):  # the same gates as the Dagster ingestion: contracts, suites, then the load
         assert not any(ingest.preflight(settings.landing_dir, list(RAW_TABLES), load_days).values())
-        outcomes = validation.validate_load(project, warehouse, settings.landing_dir, list(RAW_TABLES), load_days)
-        assert all(o.success for o in outcomes.values()), outcomes
-        ingest.load_days(warehouse, settings.landing_dir, load_days)
+        with ingest.prepared_load(warehouse, settings.landing_dir, list(RAW_TABLES), load_days) as prepared:
+            outcomes = validation.validate_load(project, warehouse, prepared)
+            assert all(o.success for o in outcomes.values()), outcomes
+            for table in prepared.tables:
+                ingest.load_prepared(warehouse, prepared, table)
 
     def checked_features():
         features = steps.feature_list(settings)

@@ -6,11 +6,14 @@ its rows are split into valid rows (``raw.<table>``) and quarantined rows
 (``quarantine.<table>``, with the reason). Per-day counts go to
 ``quarantine.load_stats``. Re-loading a day replaces that day's rows in all
 three, in one transaction, so a re-run never duplicates and a failure midway
-leaves the previous load in place.
+leaves the previous load in place. Each file is read and split once
+(``prepared_load``): the quality suites and the load see the same rows.
 """
 
 from __future__ import annotations
 
+import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -72,44 +75,82 @@ def prepared_days(folder: Path, table: str, days: list[date], known: pa.Array | 
         yield day, quarantine.split_rows(table, original.select(contract.names), conformed, unparseable, known)
 
 
-def valid_row_chunks(folder: Path, table: str, days: list[date], known: pa.Array | None, chunk_rows: int = 2_000_000) -> Iterator[pa.Table]:
-    """The rows that would be loaded, a few days at a time (at most about ``chunk_rows`` rows each)."""
-    pending: list[pa.Table] = []
-    for day, rows in prepared_days(folder, table, days, known):
-        pending.append(rows.valid.append_column("_landed_date", pa.array([day] * rows.valid.num_rows, pa.date32())))
-        if sum(t.num_rows for t in pending) >= chunk_rows:
+class PreparedLoad:
+    """Landing days read, conformed and split once, kept as Arrow files for the suites and then the load.
+
+    Reading and splitting a day costs as much as validating it; preparing once
+    means the rows the suites pass are the rows loaded. Tables are prepared in
+    contract order, leads first, so this load's new leads count as known when
+    the other tables are split.
+    """
+
+    def __init__(self, workdir: Path, tables: list[str], days: list[date]):
+        self.workdir, self.tables, self.days = workdir, tables, days
+
+    def _file(self, table: str, day: date, part: str) -> Path:
+        return self.workdir / f"{table}.{day.isoformat()}.{part}.arrow"
+
+    def keep(self, table: str, day: date, rows: quarantine.RowSplit) -> None:
+        for part, data in (("valid", rows.valid), ("quarantined", rows.quarantined)):
+            with pa.OSFile(str(self._file(table, day, part)), "wb") as sink, pa.ipc.new_file(sink, data.schema) as writer:
+                writer.write_table(data)
+
+    def rows(self, table: str, day: date, part: str) -> pa.Table:
+        return pa.ipc.open_file(pa.memory_map(str(self._file(table, day, part)))).read_all()
+
+    def valid_chunks(self, table: str, chunk_rows: int = 2_000_000) -> Iterator[pa.Table]:
+        """The rows that would be loaded, with their landing day, a few days at a time (about ``chunk_rows`` rows each)."""
+        pending: list[pa.Table] = []
+        for day in self.days:
+            valid = self.rows(table, day, "valid")
+            pending.append(valid.append_column("_landed_date", pa.array([day] * valid.num_rows, pa.date32())))
+            if sum(t.num_rows for t in pending) >= chunk_rows:
+                yield pa.concat_tables(pending)
+                pending = []
+        if pending:
             yield pa.concat_tables(pending)
-            pending = []
-    if pending:
-        yield pa.concat_tables(pending)
 
 
-def _replacements(folder: Path, table: str, days: list[date], known, report: LoadReport) -> Iterator[Replacement]:
-    for day, rows in prepared_days(folder, table, days, known):
-        report.landed += rows.landed
-        report.loaded += rows.valid.num_rows
-        report.quarantined += rows.quarantined.num_rows
-        for reason in rows.quarantined.column("_reason").to_pylist():
+@contextmanager
+def prepared_load(warehouse: Warehouse, landing_dir: Path, tables: list[str], days: list[date]) -> Iterator[PreparedLoad]:
+    """Prepare the landing days of ``tables`` in a scratch folder that is removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="lead_scoring_load_") as workdir:
+        prepared = PreparedLoad(Path(workdir), [t for t in RAW_TABLES if t in tables], days)
+        known = known_leads(warehouse)
+        for table in prepared.tables:
+            for day, rows in prepared_days(Path(landing_dir), table, days, known if table in quarantine.REFERENCES_LEAD else None):
+                prepared.keep(table, day, rows)
+                if table == "leads":
+                    known = pa.concat_arrays([known, rows.valid.column("lead_id").combine_chunks()])
+        yield prepared
+
+
+def _replacements(prepared: PreparedLoad, table: str, report: LoadReport) -> Iterator[Replacement]:
+    for day in prepared.days:
+        valid, quarantined = prepared.rows(table, day, "valid"), prepared.rows(table, day, "quarantined")
+        report.landed += valid.num_rows + quarantined.num_rows
+        report.loaded += valid.num_rows
+        report.quarantined += quarantined.num_rows
+        for reason in quarantined.column("_reason").to_pylist():
             report.reasons[reason] = report.reasons.get(reason, 0) + 1
         stats = pa.table(
             {
                 "load_key": [f"{table}/{day.isoformat()}"],
                 "source": [table],
-                "landed": [rows.landed],
-                "loaded": [rows.valid.num_rows],
-                "quarantined": [rows.quarantined.num_rows],
+                "landed": [valid.num_rows + quarantined.num_rows],
+                "loaded": [valid.num_rows],
+                "quarantined": [quarantined.num_rows],
             }
         )
-        yield Replacement(f"{RAW_SCHEMA}.{table}", "_landed_date", [day], with_load_columns(rows.valid, day))
-        yield Replacement(f"quarantine.{table}", "_landed_date", [day], with_load_columns(rows.quarantined, day))
+        yield Replacement(f"{RAW_SCHEMA}.{table}", "_landed_date", [day], with_load_columns(valid, day))
+        yield Replacement(f"quarantine.{table}", "_landed_date", [day], with_load_columns(quarantined, day))
         yield Replacement(LOAD_STATS, "load_key", stats["load_key"].to_pylist(), with_load_columns(stats, day))
 
 
-def load_table_days(warehouse: Warehouse, folder: Path, table: str, days: list[date]) -> LoadReport:
-    """Load the given landing days of one raw table in one transaction."""
+def load_prepared(warehouse: Warehouse, prepared: PreparedLoad, table: str) -> LoadReport:
+    """Load the prepared days of one raw table in one transaction."""
     report = LoadReport(reasons={})
-    known = known_leads(warehouse) if table in quarantine.REFERENCES_LEAD else None
-    warehouse.replace(_replacements(Path(folder), table, days, known, report))
+    warehouse.replace(_replacements(prepared, table, report))
     return report
 
 
@@ -133,7 +174,8 @@ def load_days(warehouse: Warehouse, landing_dir: Path, days: list[date], tables:
     problems = [p for found in preflight(landing_dir, tables, days).values() for p in found]
     if problems:
         raise contracts.ContractViolation("; ".join(problems))
-    return {table: load_table_days(warehouse, landing_dir, table, days) for table in tables}
+    with prepared_load(warehouse, landing_dir, tables, days) as prepared:
+        return {table: load_prepared(warehouse, prepared, table) for table in prepared.tables}
 
 
 def load_ground_truth(warehouse: Warehouse, ground_truth_dir: Path, days: list[date]) -> int:

@@ -11,6 +11,7 @@ from lead_scoring.defs.check_results import blocking_result, gx_result
 from lead_scoring.defs.partitions import DAILY, WAREHOUSE_WRITER_TAG
 from lead_scoring.resources import GreatExpectationsResource, LandingResource, WarehouseResource
 from lead_scoring.simulator.schema import GROUND_TRUTH_TABLE, RAW_TABLES
+from lead_scoring.warehouse import Warehouse
 
 RAW_DESCRIPTIONS = {
     "leads": "New leads from the CRM, one row per lead, with contact details (PII stays in this schema).",
@@ -105,19 +106,24 @@ def raw_tables(
         raise dg.Failure(description="landing files break the source contract, nothing was loaded: "
                          + "; ".join(p for found in problems.values() for p in found))
 
-    outcomes = validation.validate_load(great_expectations.project(), warehouse.get(), landing.landing_dir, tables, days)
-    for table in _selected(context, tables, GX_CHECK):
-        yield gx_result([("landing " + _span(days), outcomes[table])], f"raw.{table}", _key(table), GX_CHECK)
-    failed = [t for t in tables if not outcomes[t].success]
-    if failed:
-        raise dg.Failure(description=f"Great Expectations suites failed for {', '.join('raw.' + t for t in failed)}: nothing was loaded")
+    with ingest.prepared_load(warehouse.get(), landing.landing_dir, tables, days) as prepared:
+        outcomes = validation.validate_load(great_expectations.project(), warehouse.get(), prepared)
+        for table in _selected(context, tables, GX_CHECK):
+            yield gx_result([("landing " + _span(days), outcomes[table])], f"raw.{table}", _key(table), GX_CHECK)
+        failed = [t for t in tables if not outcomes[t].success]
+        if failed:
+            raise dg.Failure(description=f"Great Expectations suites failed for {', '.join('raw.' + t for t in failed)}: nothing was loaded")
+        yield from _load(context, config, warehouse.get(), prepared)
 
-    for table in tables:
-        report = ingest.load_table_days(warehouse.get(), landing.landing_dir, table, days)
+
+def _load(context: dg.AssetExecutionContext, config: IngestionConfig, warehouse: Warehouse, prepared: ingest.PreparedLoad):
+    """Load the prepared tables one transaction each, reporting each as it lands."""
+    for table in prepared.tables:
+        report = ingest.load_prepared(warehouse, prepared, table)
         share = report.quarantined / report.landed if report.landed else 0.0
         context.log.info(
             f"raw.{table}: {report.landed} rows landed = {report.loaded} loaded + {report.quarantined} quarantined "
-            f"over {len(days)} day(s)"
+            f"over {len(prepared.days)} day(s)"
         )
         yield dg.MaterializeResult(
             asset_key=_key(table),
@@ -126,7 +132,7 @@ def raw_tables(
                 "rows_landed": report.landed,
                 "rows_loaded": report.loaded,
                 "rows_quarantined": report.quarantined,
-                "landing_days": len(days),
+                "landing_days": len(prepared.days),
             },
         )
         if table not in _selected(context, [table], QUARANTINE_CHECK):

@@ -19,6 +19,7 @@ from lead_scoring.ml.features import Feature
 from lead_scoring.warehouse import Warehouse
 
 if TYPE_CHECKING:  # Great Expectations is slow to import; the functions that run it import it
+    from lead_scoring.ingest import PreparedLoad
     from lead_scoring.quality.gx_project import GxProject, ValidationOutcome
 
 FEATURES_SUITE = "features"
@@ -132,28 +133,9 @@ def validate_features(project: "GxProject", warehouse: Warehouse, frame: pd.Data
     ]
 
 
-def validate_load(project: "GxProject", warehouse: Warehouse, landing_dir, tables: list[str], days: list[date]) -> dict:
-    """Each table's suite on the rows it would load (before anything is written).
-
-    Tables go in contract order, leads first, so this run's new leads count as
-    known when the other tables are checked against them.
-    """
-    from lead_scoring import ingest
-    from lead_scoring.quality import quarantine
-
-    known, new_leads, outcomes = ingest.known_leads(warehouse), [], {}
-    for table in tables:
-        references = known if table in quarantine.REFERENCES_LEAD else None
-        chunks = ingest.valid_row_chunks(landing_dir, table, days, references)
-        if table == "leads":
-            chunks = _remember(chunks, new_leads)
-        outcomes[table] = validate_raw(project, table, chunks, raw_parameters(warehouse, table, days))
-        if table == "leads":
-            known = pa.concat_arrays([known, *[ids.combine_chunks() for ids in new_leads]])
-    return outcomes
-
-
-def _remember(chunks: Iterable[pa.Table], sink: list):
-    for chunk in chunks:
-        sink.append(chunk.column("lead_id"))
-        yield chunk
+def validate_load(project: "GxProject", warehouse: Warehouse, prepared: "PreparedLoad") -> dict:
+    """Each table's suite on the rows it would load (before anything is written)."""
+    return {
+        table: validate_raw(project, table, prepared.valid_chunks(table), raw_parameters(warehouse, table, prepared.days))
+        for table in prepared.tables
+    }

@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from lead_scoring import ingest
-from lead_scoring.quality import contracts
+from lead_scoring.quality import contracts, quarantine
 from lead_scoring.simulator import landing
 from lead_scoring.simulator.generator import simulate
 from lead_scoring.warehouse import Warehouse
@@ -100,3 +100,26 @@ def test_text_timestamps_are_parsed_and_unparseable_ones_quarantined(landed):
     assert wh.query("select occurred_at from quarantine.activities").occurred_at.tolist() == ["yesterday-ish"]
     loaded = wh.query("select count(*) as n from raw.activities where _landed_date = ? and occurred_at is not null", [DAYS[2]]).n.iloc[0]
     assert loaded == report.loaded == report.landed - 1
+
+
+def test_unknown_lead_ids_are_those_outside_the_known_set():
+    ids = pa.chunked_array([["L1", "L9", None, "L1", "L2"]])
+    assert quarantine.unknown(ids, pa.array(["L1", "L2", "L3"])).to_pylist() == [False, True, True, False, False]
+    assert quarantine.unknown(ids, pa.array([], pa.string())).to_pylist() == [True] * 5
+
+
+def test_a_prepared_load_validates_and_loads_the_same_rows_and_leaves_no_scratch_files(landed):
+    folder, wh = landed
+    orphan_every_other = lambda t: t.set_column(  # noqa: E731
+        1, "lead_id", pa.array(["L-NOBODY" if i % 2 else lead for i, lead in enumerate(t.column("lead_id").to_pylist())])
+    )
+    landed_rows = _rewrite(folder, "activities", DAYS[2], orphan_every_other)
+    with ingest.prepared_load(wh, folder / "landing", ["activities", "leads"], DAYS[2:]) as prepared:
+        assert prepared.tables == ["leads", "activities"]  # contract order: leads first
+        validated = sum(chunk.num_rows for chunk in prepared.valid_chunks("activities"))
+        report = ingest.load_prepared(wh, prepared, "activities")
+        scratch = prepared.workdir
+    assert report.landed == pq.read_metadata(landed_rows).num_rows
+    assert validated == report.loaded == report.landed - report.landed // 2
+    assert report.reasons == {"unknown lead_id": report.landed // 2}
+    assert not scratch.exists()
