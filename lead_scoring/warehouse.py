@@ -112,15 +112,8 @@ class Warehouse:
         ).column_name.tolist()
 
     def overwrite(self, table: str, data: pa.Table | pd.DataFrame) -> int:
-        """Replace the whole table in one transaction (readers see the old or the new rows, never none)."""
-        arrow = as_arrow(data)
-        try:
-            self._backend().overwrite(table, arrow)
-        except LeadScoringError:
-            raise
-        except Exception as error:
-            raise WarehouseError(f"overwriting {table} failed, nothing written, old rows kept: {error}") from error
-        return arrow.num_rows
+        """Replace the whole table, rows and columns, in one transaction (readers see the old or the new rows, never none)."""
+        return self.replace([Replacement.whole(table, data)])
 
     def replace_rows(self, table: str, data: pa.Table | pd.DataFrame, key_column: str, key_values: list) -> int:
         """Delete the rows of ``table`` whose ``key_column`` is in ``key_values``, insert ``data``.
@@ -147,8 +140,7 @@ class Warehouse:
         except LeadScoringError:
             raise
         except Exception as error:
-            current = progress[0] if progress else None
-            where = f"{current.table} ({current.key_column} in {list(current.key_values)[:3]})" if current else "the warehouse"
+            where = progress[0].describe() if progress else "the warehouse"
             raise WarehouseError(f"writing {where} failed, nothing written, old rows kept: {error}") from error
 
     def __str__(self) -> str:
@@ -157,12 +149,26 @@ class Warehouse:
 
 @dataclass(frozen=True)
 class Replacement:
-    """Rows ``data`` replace the rows of ``table`` whose ``key_column`` is in ``key_values``."""
+    """Rows ``data`` replace the rows of ``table`` whose ``key_column`` is in ``key_values``.
+
+    Without a key column, ``data`` replaces the whole table, its columns too (see ``whole``).
+    """
 
     table: str
-    key_column: str
+    key_column: str | None
     key_values: list
     data: pa.Table | pd.DataFrame
+
+    @classmethod
+    def whole(cls, table: str, data: pa.Table | pd.DataFrame) -> "Replacement":
+        return cls(table, None, [], data)
+
+    @property
+    def whole_table(self) -> bool:
+        return self.key_column is None
+
+    def describe(self) -> str:
+        return self.table if self.whole_table else f"{self.table} ({self.key_column} in {list(self.key_values)[:3]})"
 
     def arrow(self) -> pa.Table:
         return as_arrow(self.data)

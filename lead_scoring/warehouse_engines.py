@@ -53,14 +53,6 @@ class DuckDb:
         with self.connect() as con:
             con.execute(sql, params)
 
-    def overwrite(self, table: str, arrow: pa.Table) -> None:
-        with self.connect() as con:
-            con.execute(f"create schema if not exists {_schema_of(table)}")
-            con.register("incoming", arrow)
-            con.execute("begin transaction")
-            con.execute(f"create or replace table {table} as select * from incoming")
-            con.execute("commit")
-
     def replace(self, replacements: Iterable) -> int:
         inserted = 0
         with self.connect() as con:
@@ -70,12 +62,15 @@ class DuckDb:
                     arrow = current.arrow()
                     con.execute(f"create schema if not exists {_schema_of(current.table)}")
                     con.register("incoming", arrow)
-                    con.execute(f"create table if not exists {current.table} as select * from incoming limit 0")
-                    con.execute(
-                        f"delete from {current.table} where {current.key_column} in (select unnest(?))",
-                        [list(current.key_values)],
-                    )
-                    con.execute(f"insert into {current.table} by name select * from incoming")
+                    if current.whole_table:
+                        con.execute(f"create or replace table {current.table} as select * from incoming")
+                    else:
+                        con.execute(f"create table if not exists {current.table} as select * from incoming limit 0")
+                        con.execute(
+                            f"delete from {current.table} where {current.key_column} in (select unnest(?))",
+                            [list(current.key_values)],
+                        )
+                        con.execute(f"insert into {current.table} by name select * from incoming")
                     con.unregister("incoming")
                     inserted += arrow.num_rows
                 con.execute("commit")
@@ -171,16 +166,21 @@ class Postgres:
 
     def _create(self, table: str, arrow: pa.Table, replace: bool, cur) -> None:
         columns = ", ".join(f'"{field.name}" {postgres_type(field.type)}' for field in arrow.schema)
-        cur.execute(f"create schema if not exists {_schema_of(table)}")
         if replace:
             cur.execute(f"drop table if exists {table}")
         cur.execute(f"create table if not exists {table} ({columns})")
 
-    def _ensure_table(self, table: str, arrow: pa.Table) -> None:
-        """Create the table in a short transaction of its own, serialised across processes."""
+    def _ensure_table(self, table: str, arrow: pa.Table | None = None) -> None:
+        """Create the table (or only its schema) in a short transaction of its own, serialised across processes.
+
+        Never inside a long write: a schema created there would block every other
+        connection's ``create schema if not exists`` until the write commits.
+        """
         with self.connect() as con, con.cursor() as cur:
             cur.execute("select pg_advisory_xact_lock(%s)", [self.DDL_LOCK])
-            self._create(table, arrow, replace=False, cur=cur)
+            cur.execute(f"create schema if not exists {_schema_of(table)}")
+            if arrow is not None:
+                self._create(table, arrow, replace=False, cur=cur)
             con.commit()
 
     @staticmethod
@@ -193,12 +193,6 @@ class Postgres:
         columns = ", ".join(f'"{name}"' for name in arrow.column_names)
         cur.copy_expert(f"copy {table} ({columns}) from stdin with (format csv)", buffer)
 
-    def overwrite(self, table: str, arrow: pa.Table) -> None:
-        with self.connect() as con, con.cursor() as cur:
-            self._create(table, arrow, replace=True, cur=cur)
-            self._copy_in(cur, table, arrow)
-            con.commit()
-
     def replace(self, replacements: Iterable) -> int:
         inserted, created = 0, set()
         with self.connect() as con:
@@ -206,10 +200,15 @@ class Postgres:
                 with con.cursor() as cur:
                     for current in replacements:
                         arrow = current.arrow()
-                        if current.table not in created:
-                            self._ensure_table(current.table, arrow)
+                        if current.whole_table:
+                            self._ensure_table(current.table)
+                            self._create(current.table, arrow, replace=True, cur=cur)
                             created.add(current.table)
-                        cur.execute(f"delete from {current.table} where {current.key_column} = any(%s)", [list(current.key_values)])
+                        else:
+                            if current.table not in created:
+                                self._ensure_table(current.table, arrow)
+                                created.add(current.table)
+                            cur.execute(f"delete from {current.table} where {current.key_column} = any(%s)", [list(current.key_values)])
                         self._copy_in(cur, current.table, arrow)
                         inserted += arrow.num_rows
                 con.commit()

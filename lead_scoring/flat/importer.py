@@ -100,10 +100,13 @@ def _write(warehouse: Warehouse, mapping: Mapping, conformed: conform_lib.Confor
         "loaded": [conformed.valid.num_rows], "quarantined": [conformed.quarantined.num_rows],
         "_landed_date": [loaded_at.date()], "_loaded_at": [loaded_at],
     })
-    # Whole tables, as the export is a whole snapshot (its columns may change between exports).
-    warehouse.overwrite(f"quarantine.{mapping.name}", stamp(conformed.quarantined))
-    warehouse.overwrite(f"raw.{mapping.name}", stamp(conformed.valid))
-    warehouse.replace([Replacement(LOAD_STATS, "load_key", stats["load_key"].tolist(), stats)])
+    # Whole tables, as the export is a whole snapshot (its columns may change between exports);
+    # one transaction, so a failed write leaves the previous import's rows, quarantine and counts together.
+    warehouse.replace([
+        Replacement.whole(f"quarantine.{mapping.name}", stamp(conformed.quarantined)),
+        Replacement.whole(f"raw.{mapping.name}", stamp(conformed.valid)),
+        Replacement(LOAD_STATS, "load_key", stats["load_key"].tolist(), stats),
+    ])
 
 
 def refuse_simulated_home(settings: Settings) -> None:

@@ -205,3 +205,24 @@ def test_the_dagster_flat_import_job_loads_an_export_by_run_config(tmp_path):
 
     refused = run_cli(["quality-sync"], home, check=False)  # would overwrite the simulated CRM's suites
     assert refused.returncode == 2 and "holds a flat export" in refused.stderr
+
+
+def test_a_failed_import_write_keeps_the_previous_import_whole(tmp_path):
+    from lead_scoring.flat import importer
+    from lead_scoring.warehouse import WarehouseError
+
+    settings = _settings(tmp_path / "home")
+    export, mapping = narrow_export(tmp_path)
+    importer.import_export(settings, mapping, export)
+    wh = settings.warehouse()
+    counts = lambda: {t: int(wh.query(f"select count(*) as n from {t}").n.iloc[0])  # noqa: E731
+                      for t in ("raw.opportunites", "quarantine.opportunites", "quarantine.load_stats")}
+    first = counts()
+    # The last of the import's three writes fails: a retyped counts column refuses the new row.
+    wh.execute("create or replace table quarantine.load_stats as "
+               "select * replace (date '2025-01-01' as landed) from quarantine.load_stats")
+    (tmp_path / "second").mkdir()
+    smaller, _ = narrow_export(tmp_path / "second", n=1200)
+    with pytest.raises(WarehouseError, match="nothing written, old rows kept"):
+        importer.import_export(settings, mapping, smaller)
+    assert counts() == first and first["raw.opportunites"] > 1200  # the first import's rows, not half of the second

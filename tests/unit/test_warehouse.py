@@ -1,6 +1,7 @@
 """The one warehouse interface behaves the same on DuckDB and on Postgres (a fresh database per module)."""
 
 import multiprocessing
+import uuid
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime, timedelta
 
@@ -82,6 +83,21 @@ def test_overwrite_swaps_the_whole_table(wh):
     wh.overwrite("ml.ref", pd.DataFrame({"feature": ["a", "b"], "null_rate": [0.1, 0.2]}))
     wh.overwrite("ml.ref", pd.DataFrame({"feature": ["c"], "null_rate": [0.3]}))
     assert wh.query("select feature from ml.ref").feature.tolist() == ["c"]
+
+
+@pytest.mark.timeout(60, method="thread")  # a write that blocks itself hangs in libpq, deaf to signals
+def test_whole_tables_and_partitions_change_together_or_not_at_all(wh):
+    schema = f"s{uuid.uuid4().hex[:8]}"  # a new schema, created inside the write: it once blocked the write's next table
+    wh.replace([Replacement.whole(f"{schema}.snapshot", pa.table({"id": [1, 2], "a": [1.0, 2.0]})),
+                Replacement(f"{schema}.counts", "key", ["k"], pa.table({"key": ["k"], "n": [2]}))])
+    wh.replace([Replacement.whole(f"{schema}.snapshot", pa.table({"id": [3], "b": ["x"]})),
+                Replacement(f"{schema}.counts", "key", ["k"], pa.table({"key": ["k"], "n": [1]}))])
+    assert wh.columns(f"{schema}.snapshot") == ["id", "b"]
+    with pytest.raises(WarehouseError, match=rf"{schema}.counts \(key in \['k'\]\).*old rows kept"):
+        wh.replace([Replacement.whole(f"{schema}.snapshot", pa.table({"id": [4], "c": [1]})),
+                    Replacement(f"{schema}.counts", "key", ["k"], pa.table({"key": ["k"], "n": ["many"]}))])
+    assert wh.query(f"select * from {schema}.snapshot").to_dict("list") == {"id": [3], "b": ["x"]}
+    assert wh.query(f"select n from {schema}.counts").n.tolist() == [1]
 
 
 def test_ingestion_is_idempotent_on_both_engines(wh, tmp_path):
