@@ -126,16 +126,20 @@ def feature_parameters(warehouse: Warehouse, features: list[Feature], cohort: st
 
 def validate_features(project: "GxProject", warehouse: Warehouse, frame: pd.DataFrame, features: list[Feature]) -> list[tuple[str, "ValidationOutcome"]]:
     """The features suite on all open leads and on the newest cohort, each against its own reference."""
-    return [
+    outcomes = [
         (f"{cohort} leads", project.validate(FEATURES_SUITE, rows, feature_parameters(warehouse, features, cohort), id_column="lead_id"))
         for cohort, rows in _cohorts(frame).items()
         if len(rows)
     ]
+    project.publish_docs()
+    return outcomes
 
 
 def validate_load(project: "GxProject", warehouse: Warehouse, prepared: "PreparedLoad") -> dict:
     """Each table's suite on the rows it would load (before anything is written)."""
-    return {
+    outcomes = {
         table: validate_raw(project, table, prepared.valid_chunks(table), raw_parameters(warehouse, table, prepared.days))
         for table in prepared.tables
     }
+    project.publish_docs()
+    return outcomes

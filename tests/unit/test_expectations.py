@@ -2,6 +2,8 @@
 
 import shutil
 from datetime import date, datetime
+from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import pandas as pd
 import pyarrow as pa
@@ -51,6 +53,10 @@ def test_clean_leads_pass(project, leads):
     outcome = validation.validate_raw(project, "leads", [leads], _params())
     assert outcome.success, [f.sentence("raw.leads") for f in outcome.failures]
     assert outcome.docs_url and outcome.docs_url.startswith("file://")
+    page = Path(unquote(urlparse(outcome.docs_url).path))
+    assert not page.exists()  # built once per batch of validations, not per checkpoint
+    project.publish_docs()
+    assert page.exists() and any((folder / "index.html").exists() for folder in page.parents)
 
 
 def test_duplicated_leads_fail_with_their_ids(project, leads):
