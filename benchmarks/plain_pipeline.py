@@ -48,10 +48,10 @@ def main() -> None:
         timings[name] = round(time.perf_counter() - started, 2)
         return result
 
-    def dbt_build(*extra: str) -> None:
+    def dbt_build(*extra: str, as_of: date | None = None) -> None:
         command = [str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", str(DBT_PROJECT_DIR),
                    "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(settings.home / "dbt_target"), "--quiet", *extra]
-        subprocess.run(command, check=True)
+        subprocess.run(command, check=True, env={**os.environ, "LEAD_SCORING_AS_OF_DATE": as_of.isoformat() if as_of else ""})
 
     end = date.today() - timedelta(days=1)
     start = end - timedelta(days=args.days - 1)
@@ -98,7 +98,7 @@ def main() -> None:
 
     stage("daily_scoring", lambda: (compute.write(warehouse, tables.SOURCE_FRESHNESS, compute.source_freshness(settings, settings.landing_dir, as_of), as_of),
                                     checked_load([end]),
-                                    dbt_build("--select", "+lead_features_current", "--indirect-selection", "cautious", "--vars", json.dumps({"as_of_date": as_of.isoformat()})),
+                                    dbt_build("--select", "+lead_features_current", "--indirect-selection", "cautious", as_of=as_of),
                                     checked_features(),
                                     steps.score_day(warehouse, client, settings, as_of),
                                     monitor()))

@@ -106,11 +106,15 @@ def current_sql(features: list[ColumnSpec]) -> str:
     )
 
 
-SCORING_DATE_SQL = """-- The scoring date, one row: the `as_of_date` var ('YYYY-MM-DD') or the day the export was loaded.
+SCORING_DATE_SQL = """-- The scoring date, one row: the `as_of_date` var ('YYYY-MM-DD'), else LEAD_SCORING_AS_OF_DATE
+-- from the environment (set by the Dagster daily run: a changed var re-parses the whole project),
+-- else the day the export was loaded.
+{%- set as_of_env = env_var('LEAD_SCORING_AS_OF_DATE', '') | string | trim %}
 {%- set as_of_var = var('as_of_date', none) %}
+{%- set as_of_text = as_of_var | string | trim if as_of_var is not none and (as_of_var | string | trim) != '' else as_of_env %}
 select
-    {% if as_of_var is not none and (as_of_var | string | trim) != '' -%}
-    max(cast('{{ as_of_var | string | trim }}' as date)) as scoring_date
+    {% if as_of_text != '' -%}
+    max(cast('{{ as_of_text }}' as date)) as scoring_date
     {%- else -%}
     max(exported_on) as scoring_date
     {%- endif %}

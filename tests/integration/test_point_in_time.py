@@ -88,3 +88,26 @@ def test_an_event_before_the_cutoff_does_change_the_features(warehouse):
     dbt_build(wh.path, tmp / "target", CUTOFF)
     after = features_at(wh, "lead_features_current")
     assert after.loc[after.lead_id == lead, "demo_requested_30d"].iloc[0] == before.loc[before.lead_id == lead, "demo_requested_30d"].iloc[0] + 1
+
+
+def _scoring_date(wh: Warehouse, tmp: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
+    command = [str(Path(sys.executable).parent / "dbt"), "run", "--select", "int_scoring_date", "--project-dir", str(DBT_PROJECT_DIR),
+               "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp / "target"), *args]
+    return subprocess.run(command, env={**os.environ, "LEAD_SCORING_WAREHOUSE_PATH": str(wh.path), **env}, capture_output=True, text=True)
+
+
+def test_the_scoring_date_is_the_var_else_the_environment_else_the_data(warehouse):
+    wh, tmp = warehouse
+    dbt_build(wh.path, tmp / "target", CUTOFF)  # staging in place
+    date_row = lambda: wh.query("select scoring_date, scoring_date_source, latest_data_date from intermediate.int_scoring_date").iloc[0]  # noqa: E731
+    for env, args, expected in [
+        ({"LEAD_SCORING_AS_OF_DATE": "2026-02-20"}, [], (date(2026, 2, 20), "environment")),
+        ({"LEAD_SCORING_AS_OF_DATE": "2026-02-20"}, ["--vars", '{"as_of_date": "2026-02-21"}'], (date(2026, 2, 21), "var")),
+        ({"LEAD_SCORING_AS_OF_DATE": ""}, [], (None, "latest_data")),  # the day after the latest data
+    ]:
+        assert _scoring_date(wh, tmp, env, *args).returncode == 0
+        row = date_row()
+        expected = (expected[0] or pd.Timestamp(row.latest_data_date).date() + timedelta(days=1), expected[1])
+        assert (pd.Timestamp(row.scoring_date).date(), row.scoring_date_source) == expected
+    refused = _scoring_date(wh, tmp, {"LEAD_SCORING_AS_OF_DATE": "20.02.2026"})
+    assert refused.returncode != 0 and "as_of_date (environment) must look like 'YYYY-MM-DD', got: 20.02.2026" in refused.stdout
