@@ -12,6 +12,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from lead_scoring import dbt_runs
 from lead_scoring.defs import catalog
 from lead_scoring.defs.partitions import scoring_as_of
 from lead_scoring.resources import WarehouseResource
@@ -59,9 +60,11 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
     """
     # A subset run (the daily job rebuilds only what lead_features_current needs) runs the tests whose
     # parents it all rebuilds; dbt's default would also re-test lead_snapshots, untouched since the retrain.
-    with warehouse.exported_for_dbt(DBT_INDIRECT_SELECTION="cautious", **scoring_date_env(context)):
+    runs = dbt_runs.runs_dir(Settings.from_env().home)
+    with warehouse.exported_for_dbt(DBT_INDIRECT_SELECTION="cautious", DBT_TARGET_PATH=str(runs), **scoring_date_env(context)):
         invocation = dbt.cli(["build"], context=context, raise_on_error=False)
         events = list(invocation.stream())
+    dbt_runs.keep_parse_state(invocation.target_path, runs)
     failed = _failed_error_checks(events)
     blocked = {e.asset_key for e in failed}
     for event in events:
