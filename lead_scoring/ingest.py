@@ -95,14 +95,17 @@ class PreparedLoad:
             with pa.OSFile(str(self._file(table, day, part)), "wb") as sink, pa.ipc.new_file(sink, data.schema) as writer:
                 writer.write_table(data)
 
-    def rows(self, table: str, day: date, part: str) -> pa.Table:
+    def split(self, table: str, day: date) -> quarantine.RowSplit:
+        return quarantine.RowSplit(self._read(table, day, "valid"), self._read(table, day, "quarantined"))
+
+    def _read(self, table: str, day: date, part: str) -> pa.Table:
         return pa.ipc.open_file(pa.memory_map(str(self._file(table, day, part)))).read_all()
 
     def valid_chunks(self, table: str, chunk_rows: int = 2_000_000) -> Iterator[pa.Table]:
         """The rows that would be loaded, with their landing day, a few days at a time (about ``chunk_rows`` rows each)."""
         pending: list[pa.Table] = []
         for day in self.days:
-            valid = self.rows(table, day, "valid")
+            valid = self._read(table, day, "valid")
             pending.append(valid.append_column("_landed_date", pa.array([day] * valid.num_rows, pa.date32())))
             if sum(t.num_rows for t in pending) >= chunk_rows:
                 yield pa.concat_tables(pending)
@@ -127,23 +130,23 @@ def prepared_load(warehouse: Warehouse, landing_dir: Path, tables: list[str], da
 
 def _replacements(prepared: PreparedLoad, table: str, report: LoadReport) -> Iterator[Replacement]:
     for day in prepared.days:
-        valid, quarantined = prepared.rows(table, day, "valid"), prepared.rows(table, day, "quarantined")
-        report.landed += valid.num_rows + quarantined.num_rows
-        report.loaded += valid.num_rows
-        report.quarantined += quarantined.num_rows
-        for reason in quarantined.column("_reason").to_pylist():
+        rows = prepared.split(table, day)
+        report.landed += rows.landed
+        report.loaded += rows.valid.num_rows
+        report.quarantined += rows.quarantined.num_rows
+        for reason in rows.quarantined.column("_reason").to_pylist():
             report.reasons[reason] = report.reasons.get(reason, 0) + 1
         stats = pa.table(
             {
                 "load_key": [f"{table}/{day.isoformat()}"],
                 "source": [table],
-                "landed": [valid.num_rows + quarantined.num_rows],
-                "loaded": [valid.num_rows],
-                "quarantined": [quarantined.num_rows],
+                "landed": [rows.landed],
+                "loaded": [rows.valid.num_rows],
+                "quarantined": [rows.quarantined.num_rows],
             }
         )
-        yield Replacement(f"{RAW_SCHEMA}.{table}", "_landed_date", [day], with_load_columns(valid, day))
-        yield Replacement(f"quarantine.{table}", "_landed_date", [day], with_load_columns(quarantined, day))
+        yield Replacement(f"{RAW_SCHEMA}.{table}", "_landed_date", [day], with_load_columns(rows.valid, day))
+        yield Replacement(f"quarantine.{table}", "_landed_date", [day], with_load_columns(rows.quarantined, day))
         yield Replacement(LOAD_STATS, "load_key", stats["load_key"].to_pylist(), with_load_columns(stats, day))
 
 
