@@ -6,15 +6,18 @@ manifest, nothing more (no dbt parse, no network, no warehouse connection).
 
 from __future__ import annotations
 
-import sys
 import warnings
-from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from lead_scoring.defs import catalog, features, flat_import, ingestion, monitoring, quality, reporting, scoring, training
-from lead_scoring.resources import GreatExpectationsResource, LandingResource, MlflowResource, WarehouseResource
+from lead_scoring.resources import (
+    GreatExpectationsResource,
+    LandingResource,
+    MlflowResource,
+    ProjectDbtResource,
+    WarehouseResource,
+)
 from lead_scoring.settings import Settings
 
 
@@ -32,12 +35,7 @@ def build_resources(settings: Settings) -> dict:
             tracking_uri=settings.mlflow_tracking_uri, artifacts_dir=str(settings.mlflow_artifacts)
         ),
         "great_expectations": GreatExpectationsResource(runtime_home=str(settings.home / "great_expectations")),
-        "dbt": DbtCliResource(
-            project_dir=features.dbt_project,
-            target=settings.dbt_target,
-            # The dbt of this environment, also when the venv is not on PATH (e.g. `.venv/bin/dagster dev`).
-            dbt_executable=str(Path(sys.executable).parent / "dbt"),
-        ),
+        "dbt": ProjectDbtResource(project_dir=features.dbt_project, target=settings.dbt_target),
     }
 
 

@@ -23,3 +23,16 @@ def test_a_run_that_wrote_no_parse_state_keeps_the_previous_one(tmp_path):
     (runs / dbt_runs.PARSE_STATE).write_bytes(b"earlier")
     dbt_runs.keep_parse_state(runs / "dbt_models-failed", runs)
     assert (runs / dbt_runs.PARSE_STATE).read_bytes() == b"earlier"
+
+
+def test_the_dbt_resource_knows_its_dbt_version_without_starting_dbt():
+    """The resource reads the version from the installed package: it must be what its executable reports."""
+    import re
+    import subprocess
+
+    from lead_scoring.defs.features import dbt_project
+    from lead_scoring.resources import ProjectDbtResource
+
+    resource = ProjectDbtResource(project_dir=dbt_project, target="dev")
+    reported = subprocess.run([resource.dbt_executable, "--version"], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"installed:\s+(\d+\.\d+\.\d+)", reported).group(1) == str(resource._cli_version)
