@@ -15,5 +15,8 @@ LIVE_PERFORMANCE = "monitoring.live_performance"
 SOURCE_FRESHNESS = "monitoring.source_freshness"
 # Per champion version: its training rows' feature values and predictions (the drift reference).
 DRIFT_REFERENCE = "monitoring.drift_reference"
+# Per champion version and lead age: how many test rows its test ROC AUC was measured on (live performance
+# weighs the served scores to this age mix).
+PERFORMANCE_REFERENCE = "monitoring.performance_reference"
 # One row per retrain run: when (data date), why, and whether the challenger was promoted.
 RETRAINS = "monitoring.retrains"

@@ -83,7 +83,8 @@ def _cell(value) -> str:
     owners=["team:data-science"],
     description="Records each retrain in `monitoring.retrains` (data date, trigger, versions, promoted) and, when a "
     "new champion was promoted, keeps its training rows of one-day-old leads (features and predictions) in "
-    "`monitoring.drift_reference`: the reference the drift monitors compare each day's new leads with.",
+    "`monitoring.drift_reference`: the reference the drift monitors compare each day's new leads with, and its "
+    "test rows per lead age in `monitoring.performance_reference`: the age mix live performance is weighted to.",
     metadata={"dagster/table_name": tables.RETRAINS},
 )
 def champion_reference(
@@ -233,7 +234,9 @@ def prediction_drift(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     [SCORES, OUTCOMES],
     tables.LIVE_PERFORMANCE,
     "ROC AUC and expected calibration error of the served scores whose 30-day labels have matured, over the last "
-    "7 and 28 scoring days, next to the champion's test ROC AUC.",
+    "7 and 28 scoring days, next to the champion's test ROC AUC. The scores are weighted to the lead ages of the "
+    "champion's test rows (`monitoring.performance_reference`): the test split holds only young leads, and age alone "
+    "lifts the AUC of a population of all ages.",
     [
         dg.AssetCheckSpec("live_performance_holds", asset=dg.AssetKey(["monitoring", "live_performance"]),
                           description="WARN: ROC AUC more than 0.03 below the champion's test AUC or calibration error "

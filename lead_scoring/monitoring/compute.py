@@ -60,7 +60,12 @@ def data_as_of(warehouse: Warehouse) -> date:
 
 
 def record_retrain(warehouse: Warehouse, client, settings: Settings, run_id: str, trigger: str) -> dict:
-    """After a retrain's promotion step: one ``monitoring.retrains`` row, and the new champion's drift reference."""
+    """After a retrain's promotion step: one ``monitoring.retrains`` row, and the new champion's references.
+
+    The drift reference (training rows of new leads, with the champion's predictions) and the performance
+    reference (the champion's test rows per lead age) come from this run's training set, so they are kept
+    only when this run's challenger became the champion.
+    """
     from lead_scoring.ml import registry
     from lead_scoring.ml.dataset import in_canonical_order
     from lead_scoring.ml.features import feature_contract
@@ -92,6 +97,10 @@ def record_retrain(warehouse: Warehouse, client, settings: Settings, run_id: str
         reference["probability"] = model.predict_proba(feature_frame(rows, features))[:, 1] if len(rows) else []
         reference.insert(0, "model_version", str(champion.version))
         replacements.append(Replacement(tables.DRIFT_REFERENCE, "model_version", [str(champion.version)], reference))
+        ages = populations.test_rows_by_age(warehouse, settings)
+        if len(ages):
+            ages.insert(0, "model_version", str(champion.version))
+            replacements.append(Replacement(tables.PERFORMANCE_REFERENCE, "model_version", [str(champion.version)], ages))
     warehouse.replace(replacements)
     return row
 
@@ -142,14 +151,29 @@ def prediction_drift(warehouse: Warehouse, settings: Settings, as_of: date, cham
     )
 
 
+def test_rows_by_age(warehouse: Warehouse, version: str) -> pd.Series:
+    """The champion's test rows per lead age.
+
+    Empty (the scores are not weighted) for a flat export, and for a champion promoted before the
+    performance reference was kept: its next successor gets one.
+    """
+    if not warehouse.table_exists(tables.PERFORMANCE_REFERENCE):
+        return pd.Series(dtype=float)
+    found = warehouse.query(f"select lead_age_days, test_rows from {tables.PERFORMANCE_REFERENCE} where model_version = ?", [version])
+    return found.set_index("lead_age_days")["test_rows"].astype(float)
+
+
 def live_performance(warehouse: Warehouse, settings: Settings, as_of: date, champion_version: str, champion_auc: float) -> pd.DataFrame:
     scores = populations.labelled_scores(warehouse, settings, as_of)
     label = scores["label"].to_numpy(dtype=int)
+    test_ages = test_rows_by_age(warehouse, champion_version)
+    weighted = "lead_age_days" in scores and len(test_ages) > 0
     rows = []
     for window in performance.WINDOWS:
         start = populations.window_start(settings, as_of, window)
         inside = (pd.to_datetime(scores["as_of_date"]) >= pd.Timestamp(start)).to_numpy() if len(scores) else np.zeros(0, bool)
-        result = performance.window_performance(window, label[inside], scores["probability"].to_numpy()[inside], champion_auc)
+        weight = performance.age_matched_weights(scores["lead_age_days"].to_numpy()[inside], test_ages) if weighted else None
+        result = performance.window_performance(window, label[inside], scores["probability"].to_numpy()[inside], champion_auc, weight)
         rows.append({"as_of_date": as_of, **result.__dict__, "champion_test_roc_auc": champion_auc, "model_version": champion_version})
     return pd.DataFrame(rows)
 

@@ -5,13 +5,16 @@ leads* (1 day old at the as-of date) with the champion's training snapshots at
 the same age. Equal ages make the engagement features comparable, and a change
 in who arrives (a new channel, a tracking outage) shows at full strength the day
 it starts instead of being diluted by 90 days of older open leads. A score's
-label matures 30 days after it, from ``raw.conversions``.
+label matures 30 days after it, from ``raw.conversions``; live performance weighs
+the labelled scores to the ages of the champion's test rows (see
+``lead_scoring.monitoring.performance``).
 
 Flat export (one row per lead, imported again when the CRM is exported again;
 no ages): drift compares the leads served as of an import with the leads served
 as of the import the champion was trained on: both times the serving population,
 the leads without a conversion, so a first import never drifts from itself. A
-score is labelled by the outcome a later import records for its lead.
+score is labelled by the outcome a later import records for its lead; its test
+split is a random one of the same population, so no weighting is needed.
 """
 
 from __future__ import annotations
@@ -43,6 +46,16 @@ def reference_rows(warehouse: Warehouse, settings: Settings) -> pd.DataFrame:
     )
 
 
+def test_rows_by_age(warehouse: Warehouse, settings: Settings) -> pd.DataFrame:
+    """At a retrain: how many test rows the new champion was evaluated on, per lead age (none for a flat export)."""
+    if is_flat(settings):
+        return pd.DataFrame()
+    return warehouse.query(
+        f"select days_since_created as lead_age_days, count(*) as test_rows from {tables.TRAINING_SET} "
+        "where split = 'test' group by 1 order by 1"
+    )
+
+
 def current_features(warehouse: Warehouse, settings: Settings) -> pd.DataFrame:
     """The served rows of the as-of date that feature drift compares with the reference."""
     if is_flat(settings):
@@ -71,7 +84,8 @@ def window_start(settings: Settings, as_of: date, window_days: int) -> date:
 def labelled_scores(warehouse: Warehouse, settings: Settings, as_of: date) -> pd.DataFrame:
     """The served scores whose outcome is known by ``as_of``, widest window: as_of_date, probability, label.
 
-    Simulated CRM: scores at least 30 days old, labelled by a conversion within their 30-day window.
+    Simulated CRM: scores at least 30 days old, labelled by a conversion within their 30-day window,
+    with the lead's age at scoring (``lead_age_days``).
     Flat export: scores of earlier imports, labelled by the outcome the latest import records
     (leads it has no outcome for, or no longer lists, are left out).
     """
@@ -85,7 +99,9 @@ def labelled_scores(warehouse: Warehouse, settings: Settings, as_of: date) -> pd
         )
     first, last = performance.matured_score_dates(as_of, widest)
     scores = warehouse.query(
-        f"select lead_id, as_of_date, probability from {tables.SCORES} where as_of_date between ? and ?", [first, last]
+        f"select s.lead_id, s.as_of_date, s.probability, s.as_of_date - l.created_date as lead_age_days "
+        f"from {tables.SCORES} s join staging.stg_leads l on l.lead_id = s.lead_id where s.as_of_date between ? and ?",
+        [first, last],
     )
     conversions = warehouse.query(
         "select lead_id, min(converted_at) as converted_at from raw.conversions "
@@ -93,4 +109,4 @@ def labelled_scores(warehouse: Warehouse, settings: Settings, as_of: date) -> pd
         [first, last],
     )
     scores["label"] = performance.label_scores(scores, conversions) if len(scores) else []
-    return scores[["as_of_date", "probability", "label"]]
+    return scores[["as_of_date", "probability", "label", "lead_age_days"]]

@@ -1,5 +1,6 @@
 """Drift, live performance, freshness and trigger statistics, without Dagster: each guard both ways."""
 
+import dataclasses
 from datetime import date, timedelta
 
 import numpy as np
@@ -83,6 +84,36 @@ def test_live_performance_holds_for_a_good_model_and_decays_for_a_bad_one():
     label, probability = _labelled(4000, 0.2, seed=1)
     decayed = performance.window_performance(7, label, probability, test_auc)
     assert decayed.severity == "error" and decayed.roc_auc < test_auc - performance.AUC_DROP_ERROR
+
+
+def _served(signal: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Young leads (ages 1 and 8) ranked with ``signal``, beside old leads that rarely convert and score low."""
+    label, probability = _labelled(3000, signal, seed=seed)
+    rng = np.random.default_rng(seed)
+    old_label = (rng.random(6000) < 0.01).astype(int)
+    old_probability = rng.uniform(0.0, 0.03, 6000)
+    ages = np.concatenate([rng.choice([1, 8], 3000), rng.integers(36, 90, 6000)])
+    return np.concatenate([label, old_label]), np.concatenate([probability, old_probability]), ages
+
+
+def test_age_matched_weights_give_the_test_rows_age_mix():
+    weight = performance.age_matched_weights(np.array([1, 1, 1, 8, 50]), pd.Series({1: 60.0, 8: 40.0}))
+    assert weight.tolist() == pytest.approx([0.2, 0.2, 0.2, 0.4, 0.0])
+
+
+def test_decay_of_young_leads_shows_once_the_served_scores_match_the_test_ages():
+    from sklearn.metrics import roc_auc_score
+
+    test_label, test_probability = _labelled(3000, 1.0, seed=3)
+    test_auc = roc_auc_score(test_label, test_probability)
+    test_ages = pd.Series({1: 1600.0, 8: 1400.0})
+    for signal, expected in ((1.0, "ok"), (0.2, "error")):
+        label, probability, ages = _served(signal, seed=4)
+        # Unweighted, the old leads' easy negatives lift the AUC over the test AUC whatever the young leads' ranking.
+        assert performance.window_performance(7, label, probability, test_auc).severity == "ok"
+        matched = performance.window_performance(7, label, probability, test_auc, performance.age_matched_weights(ages, test_ages))
+        assert matched.severity == expected, (signal, matched)
+        assert matched.labelled_rows == 3000
 
 
 def test_too_few_matured_labels_give_no_verdict():
@@ -187,3 +218,34 @@ def test_monitoring_tables_have_the_contract_types_with_nulls(tmp_path):
     assert types["live_performance.window_days"] == "INTEGER" and types["live_performance.roc_auc"] == "DOUBLE"
     assert wh.query("select roc_auc from monitoring.live_performance").roc_auc.tolist() == [0.71]
     assert wh.query("select lag_days from monitoring.source_freshness").lag_days.isna().all()
+
+
+def test_live_performance_reads_ages_from_the_warehouse_and_weighs_to_the_champions_test_rows(tmp_path):
+    """Served scores of young leads (ranked at random) and old ones (easy negatives), labelled 30 days on."""
+    from lead_scoring import tables
+    from lead_scoring.monitoring import compute
+    from lead_scoring.settings import Settings
+    from lead_scoring.warehouse import Replacement, Warehouse
+
+    wh, rng = Warehouse(tmp_path / "warehouse.duckdb"), np.random.default_rng(5)
+    scored = TODAY - timedelta(days=performance.LABEL_WINDOW_DAYS)
+    n_young, n_old = 600, 1200
+    ids = [f"L{i:05d}" for i in range(n_young + n_old)]
+    ages = np.r_[rng.choice([1, 8], n_young), rng.integers(36, 90, n_old)]
+    converted = np.r_[rng.random(n_young) < 0.2, rng.random(n_old) < 0.01]
+    wh.replace([
+        Replacement.whole("staging.stg_leads", pd.DataFrame({"lead_id": ids, "created_date": [scored - timedelta(days=int(a)) for a in ages]})),
+        Replacement.whole(tables.SCORES, pd.DataFrame({"lead_id": ids, "as_of_date": scored,
+                                                       "probability": np.r_[rng.uniform(0.1, 0.3, n_young), rng.uniform(0.0, 0.02, n_old)]})),
+        Replacement.whole("raw.conversions", pd.DataFrame({"lead_id": [i for i, c in zip(ids, converted) if c],
+                                                           "converted_at": pd.Timestamp(scored) + pd.Timedelta(days=3)})),
+    ])
+    settings = dataclasses.replace(Settings.from_env(), home=tmp_path)  # a home without a flat import: the simulated CRM
+
+    unweighted = compute.live_performance(wh, settings, TODAY, "1", 0.70).set_index("window_days")
+    assert unweighted.loc[7, "labelled_rows"] == n_young + n_old and unweighted.loc[7, "roc_auc"] > 0.75  # age does the ranking
+    wh.replace([Replacement.whole(tables.PERFORMANCE_REFERENCE, pd.DataFrame({"model_version": "1", "lead_age_days": [1, 8], "test_rows": [700, 300]}))])
+    matched = compute.live_performance(wh, settings, TODAY, "1", 0.70).set_index("window_days")
+    assert matched.loc[7, "labelled_rows"] == n_young and abs(matched.loc[7, "roc_auc"] - 0.5) < 0.08
+    assert matched.loc[7, "severity"] == "error"
+    assert compute.live_performance(wh, settings, TODAY, "2", 0.70).loc[0, "labelled_rows"] == n_young + n_old  # another champion: no reference
