@@ -52,6 +52,11 @@ def main() -> None:
     print(f"  daily runs              {len(daily):8d}     median {statistics.median(r['seconds'] for r in daily):.1f} s")
     print(f"  monitoring steps        median {statistics.median(monitoring):.2f} s per daily run, "
           f"{sum(monitoring) / sum(r['seconds'] for r in daily):.1%} of daily run time")
+    steps = {key for r in daily for key in r["step_seconds"]}
+    medians = {key: statistics.median(r["step_seconds"].get(key, 0.0) for r in daily) for key in steps}
+    top = sorted(medians.items(), key=lambda item: -item[1])[:6]
+    print(f"  daily run steps         median s: {', '.join(f'{key} {value:.2f}' for key, value in top)}; "
+          f"outside steps {statistics.median(r['seconds'] - sum(r['step_seconds'].values()) for r in daily):.2f}")
     print(f"  retrain runs            {len(retrains):8d}     total {sum(retrains):.1f} s")
     print(f"  first backfill+retrain  {sum(r['seconds'] for r in report['runs'][:2]):8.1f} s")
     print(f"  load average            before {load_before[0]:.1f}, after {os.getloadavg()[0]:.1f} (2 cores; above 2 the machine is shared)")
