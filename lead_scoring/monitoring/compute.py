@@ -151,7 +151,7 @@ def prediction_drift(warehouse: Warehouse, settings: Settings, as_of: date, cham
     )
 
 
-def test_rows_by_age(warehouse: Warehouse, version: str) -> pd.Series:
+def stored_test_rows_by_age(warehouse: Warehouse, version: str) -> pd.Series:
     """The champion's test rows per lead age.
 
     Empty (the scores are not weighted) for a flat export, and for a champion promoted before the
@@ -166,7 +166,7 @@ def test_rows_by_age(warehouse: Warehouse, version: str) -> pd.Series:
 def live_performance(warehouse: Warehouse, settings: Settings, as_of: date, champion_version: str, champion_auc: float) -> pd.DataFrame:
     scores = populations.labelled_scores(warehouse, settings, as_of)
     label = scores["label"].to_numpy(dtype=int)
-    test_ages = test_rows_by_age(warehouse, champion_version)
+    test_ages = stored_test_rows_by_age(warehouse, champion_version)
     weighted = "lead_age_days" in scores and len(test_ages) > 0
     rows = []
     for window in performance.WINDOWS:
