@@ -10,6 +10,7 @@ score.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 from dataclasses import dataclass
 
 import mlflow
@@ -26,6 +27,14 @@ from lead_scoring.ml.training import TrainingOutcome
 from lead_scoring.settings import REGISTERED_MODEL
 
 MODEL_CARD = "model_card.json"
+# What loading and scoring a stored model imports. Named rather than inferred: MLflow's inference
+# imports the model in a subprocess (2.9 s per training) and also listed pytest and rich.
+MODEL_DISTRIBUTIONS = ("mlflow", "numpy", "pandas", "scikit-learn", "scipy", "skops")
+
+
+def model_requirements() -> list[str]:
+    """The pinned distributions a stored model needs, at this environment's versions."""
+    return [f"{name}=={importlib.metadata.version(name)}" for name in MODEL_DISTRIBUTIONS]
 
 
 @dataclass(frozen=True)
@@ -134,6 +143,7 @@ def log_training_run(
             skops_trusted_types=TRUSTED_TYPES,
             signature=infer_signature(example, outcome.model.predict_proba(example)[:, 1]),
             input_example=example,
+            pip_requirements=model_requirements(),
             registered_model_name=REGISTERED_MODEL,
         )
     version = str(info.registered_model_version)

@@ -59,6 +59,22 @@ def test_registered_model_loads_from_skops_and_scores_like_the_original(client, 
     assert scores.reason_1.notna().mean() > 0.8  # a lead the model cannot tell from typical has no reason
 
 
+def test_a_stored_model_names_exactly_what_scoring_it_needs(client, outcome):
+    import mlflow
+
+    logged = log_training_run(client, outcome, synthetic_training_set(), "unit test", {"trigger": "manual"}, {})
+    path = mlflow.pyfunc.get_model_dependencies(f"models:/{REGISTERED_MODEL}/{logged.version}")
+    requirements = open(path).read().split()
+    assert {r.split("==")[0] for r in requirements} == set(tracking.MODEL_DISTRIBUTIONS)
+    assert f"scikit-learn=={sklearn_version()}" in requirements
+
+
+def sklearn_version() -> str:
+    import sklearn
+
+    return sklearn.__version__
+
+
 def test_a_training_run_is_tracked_with_metrics_plots_data_and_candidates(client, outcome):
     import mlflow
 
