@@ -35,6 +35,24 @@ run_coordinator:
 """
 
 
+def open_instance(dagster_home: Path):
+    """The instance under ``dagster_home``, for this process's runs (``demo``, ``replay``).
+
+    A local SQLite event log becomes :class:`~lead_scoring.instance_storage.PooledSqliteEventLogStorage`
+    on the same files; ``dagster.yaml`` stays as Dagster reads it, so ``dagster dev`` needs nothing of ours.
+    """
+    from dagster import DagsterInstance
+    from dagster._core.instance.ref import InstanceRef
+    from dagster._serdes import ConfigurableClassData
+
+    ref = InstanceRef.from_dir(str(dagster_home))
+    event_log = ref.event_storage_data
+    if event_log is not None and event_log.class_name == "SqliteEventLogStorage" and ref.run_storage_data:
+        pooled = ConfigurableClassData("lead_scoring.instance_storage", "PooledSqliteEventLogStorage", event_log.config_yaml)
+        ref = ref._replace(storage_data=None, event_storage_data=pooled)  # the unified storage would win otherwise
+    return DagsterInstance.from_ref(ref)
+
+
 def ensure_dagster_home(dagster_home: Path, production: bool = False) -> Path:
     """Write ``dagster.yaml`` into ``dagster_home`` unless one is there (a user's own is kept)."""
     dagster_home.mkdir(parents=True, exist_ok=True)

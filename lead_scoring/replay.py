@@ -64,14 +64,14 @@ class Replay:
 
     def evaluate_sensors(self, day: date) -> None:
         """Each sensor once, with its cursor; the runs it requests are launched at once."""
-        from dagster import DagsterInstance, build_sensor_context
+        from dagster import build_sensor_context
 
         from lead_scoring.definitions import build_resources
 
         defs, resources = self.runner.definitions, build_resources(self.settings)
         for name in SENSORS:
             sensor = defs.get_sensor_def(name)
-            with build_sensor_context(instance=DagsterInstance.get(), cursor=self.cursors[name], definitions=defs,
+            with build_sensor_context(instance=self.runner.instance, cursor=self.cursors[name], definitions=defs,
                                       sensor_name=name, resources=resources) as context:
                 result = sensor.evaluate_tick(context)
             self.cursors[name] = result.cursor if result.cursor is not None else self.cursors[name]

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import importlib.metadata
-import os
 import sys
 from functools import cached_property
 from pathlib import Path
-from typing import Iterator
+from typing import ContextManager
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 from packaging import version
 
-from lead_scoring.settings import dbt_connection_env
+from lead_scoring.settings import dbt_connection_env, environment
 from lead_scoring.warehouse import Warehouse, is_postgres_url
 
 ENVIRONMENT_DBT = str(Path(sys.executable).parent / "dbt")
@@ -28,20 +26,9 @@ class WarehouseResource(dg.ConfigurableResource):
     def get(self) -> Warehouse:
         return Warehouse(self.location if is_postgres_url(self.location) else Path(self.location))
 
-    @contextlib.contextmanager
-    def exported_for_dbt(self, **extra: str) -> Iterator[None]:
+    def exported_for_dbt(self, **extra: str) -> ContextManager[None]:
         """dbt's profile reads the warehouse from the environment: point it at this resource's (plus ``extra`` variables)."""
-        variables = {**(dbt_connection_env(self.location) or {"LEAD_SCORING_WAREHOUSE_PATH": self.location}), **extra}
-        previous = {name: os.environ.get(name) for name in variables}
-        os.environ.update(variables)
-        try:
-            yield
-        finally:
-            for name, value in previous.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+        return environment({**(dbt_connection_env(self.location) or {"LEAD_SCORING_WAREHOUSE_PATH": self.location}), **extra})
 
 
 class LandingResource(dg.ConfigurableResource):
@@ -102,3 +89,12 @@ class ProjectDbtResource(DbtCliResource):
 
     def _initialize_dbt_core_adapter(self, args):
         return None
+
+    def cli(self, args, *, raise_on_error=True, manifest=None, dagster_dbt_translator=None, context=None, target_path=None):
+        """This environment's dbt runs in this process (``dbt_in_process``); any other dbt executable as a subprocess."""
+        if self.dbt_executable != ENVIRONMENT_DBT:
+            return super().cli(args, raise_on_error=raise_on_error, manifest=manifest,
+                               dagster_dbt_translator=dagster_dbt_translator, context=context, target_path=target_path)
+        from lead_scoring import dbt_in_process
+
+        return dbt_in_process.invocation(self, args, raise_on_error, manifest, dagster_dbt_translator, context, target_path)

@@ -66,6 +66,16 @@ class JobRunner:
         self.log_path = settings.home / "logs" / f"{log_name}.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._defs = None
+        self._instance = None
+
+    @property
+    def instance(self):
+        """One instance for all of this process's runs (its event log keeps its connections: ``instance.open_instance``)."""
+        if self._instance is None:
+            from lead_scoring.instance import open_instance
+
+            self._instance = open_instance(self.settings.dagster_home)
+        return self._instance
 
     @property
     def definitions(self):
@@ -76,12 +86,12 @@ class JobRunner:
         return self._defs
 
     def run(self, job_name: str, **kwargs) -> RunOutcome:
-        from dagster import AssetCheckSeverity, DagsterEventType, DagsterInstance
+        from dagster import AssetCheckSeverity, DagsterEventType
 
         started = time.perf_counter()
         with open(self.log_path, "a") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
             job = self.definitions.resolve_job_def(job_name)
-            result = job.execute_in_process(instance=DagsterInstance.get(), raise_on_error=False, **kwargs)
+            result = job.execute_in_process(instance=self.instance, raise_on_error=False, **kwargs)
         outcome = RunOutcome(job_name, result.run_id, result.success, time.perf_counter() - started, self.log_path)
         for event in result.all_events:
             if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION and not event.event_specific_data.passed:

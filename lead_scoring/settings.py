@@ -21,10 +21,12 @@ else hard-codes a path, and no password is written anywhere but the environment.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Iterator
 from urllib.parse import unquote, urlsplit
 
 from lead_scoring.simulator import landing
@@ -114,6 +116,21 @@ class Settings:
         os.environ["MLFLOW_TRACKING_URI"] = self.mlflow_tracking_uri
         os.environ["LEAD_SCORING_MLFLOW_ARTIFACTS"] = str(self.mlflow_artifacts)
         os.environ["DAGSTER_HOME"] = str(self.dagster_home)
+
+
+@contextlib.contextmanager
+def environment(overrides: dict[str, str]) -> Iterator[None]:
+    """``os.environ`` with ``overrides`` inside the block, as it was after (dbt reads its settings from it)."""
+    previous = {name: os.environ.get(name) for name in overrides}
+    os.environ.update(overrides)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def dbt_connection_env(warehouse_url: str) -> dict[str, str]:

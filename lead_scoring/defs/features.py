@@ -67,12 +67,14 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
     dbt_runs.keep_parse_state(invocation.target_path, runs)
     failed = _failed_error_checks(events)
     blocked = {e.asset_key for e in failed}
+    built = {e.output_name: context.asset_key_for_output(e.output_name) for e in events if isinstance(e, dg.Output)}
+    counts = catalog.row_counts(warehouse.get(), [key for key in built.values() if key not in blocked])
     for event in events:
         if isinstance(event, dg.Output):
-            key = context.asset_key_for_output(event.output_name)
+            key = built[event.output_name]
             if key in blocked:
                 continue
-            event = event.with_metadata({**event.metadata, **catalog.row_count(warehouse.get(), key)})
+            event = event.with_metadata({**event.metadata, **counts.get(key, {})})
         yield event
     if failed:
         names = ", ".join(f"{e.asset_key.to_user_string()}:{e.check_name}" for e in failed)

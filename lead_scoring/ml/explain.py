@@ -74,15 +74,25 @@ def population_reference(train: pd.DataFrame, features: list[Feature]) -> dict[s
 def effects(fitted, frame: pd.DataFrame, features: list[Feature], reference: dict[str, object]) -> np.ndarray:
     """Rows x features: probability of the lead minus probability with that feature set to the typical value."""
     x = model.feature_frame(frame, features).reset_index(drop=True)
+    # The reference as the model's input holds it: None is a missing number (NaN) or a missing category (None).
+    typical = model.feature_frame(pd.DataFrame([reference]), features).iloc[0]
     out = np.zeros((len(x), len(features)))
     for start in range(0, len(x), CHUNK_ROWS):
         chunk = x.iloc[start : start + CHUNK_ROWS]
-        variants = [chunk.assign(**{feature.name: reference[feature.name]}) for feature in features]
-        # One prediction call for the lead and all its variants (model.predict restores the dtypes).
+        # A lead already at the typical value is its own variant, with an effect of exactly 0: not worth predicting.
+        moved = np.array([~_is_typical(chunk[f.name], typical[f.name]) for f in features])  # features x rows
+        variants = [chunk[rows].assign(**{f.name: reference[f.name]}) for f, rows in zip(features, moved)]
+        # One prediction call for the leads and the variants that differ (model.predict restores the dtypes).
         p = model.predict(fitted, pd.concat([chunk, *variants], ignore_index=True), features)
-        p = p.reshape(len(features) + 1, len(chunk))
-        out[start : start + len(chunk)] = (p[0][None, :] - p[1:]).T
+        effect = np.zeros(moved.shape)
+        # The variants come feature by feature, each in row order: the order in which the mask picks its cells.
+        effect[moved] = np.broadcast_to(p[: len(chunk)], moved.shape)[moved] - p[len(chunk) :]
+        out[start : start + len(chunk)] = effect.T
     return out
+
+
+def _is_typical(values: pd.Series, typical) -> np.ndarray:
+    return (values.isna() if pd.isna(typical) else values == typical).to_numpy()
 
 
 def _count_phrase(template: str, value: float) -> str:

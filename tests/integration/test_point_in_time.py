@@ -14,10 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lead_scoring import ingest
 from lead_scoring.settings import DBT_PROJECT_DIR
-from lead_scoring.simulator.generator import simulate
 from lead_scoring.warehouse import Warehouse
+from tests.integration.simulated import simulated_warehouse
 
 pytestmark = pytest.mark.integration
 START = date(2026, 2, 2)
@@ -42,10 +41,7 @@ def features_at(wh: Warehouse, table: str) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("pit")
-    simulate(tmp / "landing", tmp / "truth", START, DAYS, 40, seed=11)
-    wh = Warehouse(tmp / "wh.duckdb")
-    ingest.load_days(wh, tmp / "landing", [START + timedelta(days=i) for i in range(DAYS)])
-    return wh, tmp
+    return simulated_warehouse(tmp, START, DAYS, 40, seed=11), tmp
 
 
 def test_future_events_change_no_feature(warehouse):

@@ -77,3 +77,15 @@ def test_dbt_models_report_their_row_counts(demo_settings):
     counted = event.asset_materialization.metadata["dagster/row_count"].value
     rows = Warehouse(demo_settings.warehouse_path).query("select count(*) as n from marts.lead_snapshots").n.iloc[0]
     assert counted == rows > 0
+
+
+def test_row_counts_cover_the_relations_that_exist_and_only_those(tmp_path):
+    from lead_scoring.warehouse import Warehouse
+
+    wh = Warehouse(tmp_path / "wh.duckdb")
+    assert catalog.row_counts(wh, [dg.AssetKey(["marts", "a"])]) == {}  # no warehouse file yet
+    wh.execute("create schema marts")
+    wh.execute("create table marts.a as select * from range(3)")
+    wh.execute("create table marts.b as select * from range(0)")
+    keys = [dg.AssetKey(["marts", "a"]), dg.AssetKey(["marts", "b"]), dg.AssetKey(["marts", "missing"]), dg.AssetKey(["a"])]
+    assert catalog.row_counts(wh, keys) == {keys[0]: {"dagster/row_count": 3}, keys[1]: {"dagster/row_count": 0}}

@@ -5,7 +5,8 @@ from dagster._core.run_coordinator import QueuedRunCoordinator
 
 from lead_scoring.defs.partitions import WAREHOUSE_WRITER_TAG
 from lead_scoring.definitions import defs
-from lead_scoring.instance import ensure_dagster_home
+from lead_scoring.instance import ensure_dagster_home, open_instance
+from lead_scoring.instance_storage import OPEN_DATABASES, PooledSqliteEventLogStorage
 
 
 def test_instance_limits_warehouse_writers_to_one(tmp_path):
@@ -23,3 +24,29 @@ def test_every_job_writing_the_warehouse_carries_the_writer_tag():
         if job.name == "__ASSET_JOB":
             continue
         assert job.tags.get(next(iter(WAREHOUSE_WRITER_TAG))) == "writer", job.name
+
+
+def test_this_processs_instance_pools_the_event_log_in_dagsters_own_files(tmp_path):
+    """Runs stored through the pooled event log read back the same through the instance ``dagster dev`` opens."""
+    import dagster as dg
+
+    @dg.asset(check_specs=[dg.AssetCheckSpec("positive", asset="numbers")])
+    def numbers():
+        yield dg.Output(1)
+        yield dg.AssetCheckResult(check_name="positive", passed=True)
+
+    job = dg.Definitions(assets=[numbers], jobs=[dg.define_asset_job("numbers_job")]).resolve_job_def("numbers_job")
+    ensure_dagster_home(tmp_path)
+    with open_instance(tmp_path) as instance:
+        storage = instance.event_log_storage
+        assert isinstance(storage, PooledSqliteEventLogStorage)
+        run_ids = [job.execute_in_process(instance=instance).run_id for _ in range(OPEN_DATABASES + 2)]
+        assert len(storage._engines) <= OPEN_DATABASES  # a long-lived process does not keep every run open
+        stored = [[e.dagster_event_type for e in instance.all_logs(run_id)] for run_id in run_ids]
+    assert "PooledSqliteEventLogStorage" not in (tmp_path / "dagster.yaml").read_text()
+    with DagsterInstance.from_config(str(tmp_path)) as plain:
+        assert type(plain.event_log_storage).__name__ == "SqliteEventLogStorage"
+        assert [[e.dagster_event_type for e in plain.all_logs(run_id)] for run_id in run_ids] == stored
+        assert plain.get_latest_materialization_event(dg.AssetKey("numbers")).run_id == run_ids[-1]
+        check = dg.AssetCheckKey(dg.AssetKey("numbers"), "positive")
+        assert plain.event_log_storage.get_latest_asset_check_execution_by_key([check])[check].run_id == run_ids[-1]
