@@ -17,6 +17,7 @@ import mlflow
 import pandas as pd
 from mlflow import MlflowClient
 from mlflow.models import infer_signature
+from mlflow.types import ColSpec, Schema
 
 from lead_scoring.ml import model as model_lib
 from lead_scoring.ml import plots
@@ -56,8 +57,19 @@ def _log_inputs(training_set: pd.DataFrame, columns: list[str], source: str) -> 
         rows = training_set.loc[training_set["split"] == split, columns]
         digests[split] = data_digest(rows)
         dataset = mlflow.data.from_pandas(rows, source=source, targets=LABEL, name=f"ml.training_set[{split}]", digest=digests[split])
+        dataset.schema = dataset_schema(rows)  # MLflow infers it when first read, walking every value: 4.5 s at 120 days
         mlflow.log_input(dataset, context="training" if split == "train" else split)
     return digests
+
+
+def dataset_schema(rows: pd.DataFrame, sample: int = 1_000) -> Schema:
+    """The schema MLflow infers from ``rows``: types from up to ``sample`` values of each column, required from all."""
+    specs = []
+    for column in rows.columns:
+        values = rows[[column]].dropna().head(sample)
+        (inferred,) = infer_signature(values if len(values) else rows[[column]].head(sample)).inputs.inputs
+        specs.append(ColSpec(inferred.type, column, required=bool(rows[column].notna().all())))
+    return Schema(specs)
 
 
 def _log_candidates(outcome: TrainingOutcome, run_name: str) -> None:

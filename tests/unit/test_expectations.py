@@ -100,3 +100,9 @@ def test_features_suite_flags_a_null_burst_against_the_training_reference(projec
     failures = [f for _, o in outcomes for f in o.failures]
     assert [(f.expectation, f.column) for f in failures] == [("expect_column_proportion_of_non_null_values_to_be_between", "industry")] * len(outcomes)
     assert failures[0].observed == pytest.approx(0.1)
+
+
+def test_the_data_docs_index_lists_a_bounded_number_of_results(project):
+    """The index reads every result it lists on every build; unbounded, a daily build grew to 2.2 s after 120 days."""
+    builder = project.context.variables.data_docs_sites["local_site"]["site_index_builder"]
+    assert 7 * 28 <= builder["validation_results_limit"] <= 7 * 31  # about a month of daily runs (7 suites a day)

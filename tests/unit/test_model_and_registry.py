@@ -113,3 +113,16 @@ def test_a_pickled_model_is_refused(client, outcome):
 def test_missing_champion_is_a_clear_error(client):
     with pytest.raises(registry.ModelLoadError, match="no 'champion' alias"):
         registry.load_model(client, registry.CHAMPION)
+
+
+def test_the_logged_data_schema_is_the_one_mlflow_infers_from_every_row():
+    """The schema is typed from a sample, so a null after the sample must still make the column optional."""
+    import mlflow
+
+    rows = synthetic_training_set().drop(columns=["split"]).head(200).copy()
+    rows["channel_note"] = "web"
+    rows.loc[rows.index[150], "channel_note"] = None  # past the sample of 10
+    rows["empty"] = None
+    full = mlflow.data.from_pandas(rows, source="ml.training_set").schema
+    assert tracking.dataset_schema(rows, sample=10) == full
+    assert not {spec.name: spec.required for spec in full.inputs}["channel_note"]
