@@ -71,7 +71,7 @@ class Replay:
         defs, resources = self.runner.definitions, build_resources(self.settings)
         for name in SENSORS:
             sensor = defs.get_sensor_def(name)
-            with build_sensor_context(instance=self.runner.instance, cursor=self.cursors[name], definitions=defs,
+            with self.runner.warehouse_open(), build_sensor_context(instance=self.runner.instance, cursor=self.cursors[name], definitions=defs,
                                       sensor_name=name, resources=resources) as context:
                 result = sensor.evaluate_tick(context)
             self.cursors[name] = result.cursor if result.cursor is not None else self.cursors[name]

@@ -77,6 +77,14 @@ class JobRunner:
             self._instance = open_instance(self.settings.dagster_home)
         return self._instance
 
+    def warehouse_open(self) -> contextlib.AbstractContextManager:
+        """A DuckDB warehouse stays open for one run or one round of sensors (``warehouse_engines.keep_open``)."""
+        if self.settings.warehouse_url:
+            return contextlib.nullcontext()
+        from lead_scoring.warehouse_engines import keep_open
+
+        return keep_open(self.settings.warehouse_path)
+
     @property
     def definitions(self):
         if self._defs is None:
@@ -89,7 +97,7 @@ class JobRunner:
         from dagster import AssetCheckSeverity, DagsterEventType
 
         started = time.perf_counter()
-        with open(self.log_path, "a") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+        with open(self.log_path, "a") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log), self.warehouse_open():
             job = self.definitions.resolve_job_def(job_name)
             result = job.execute_in_process(instance=self.instance, raise_on_error=False, **kwargs)
         outcome = RunOutcome(job_name, result.run_id, result.success, time.perf_counter() - started, self.log_path)

@@ -162,3 +162,34 @@ def test_the_dagster_resource_never_holds_the_postgres_password(monkeypatch, tmp
     assert "s3cret" not in repr(resource) and "LEAD_SCORING_WAREHOUSE_URL" in repr(resource)
     monkeypatch.delenv("LEAD_SCORING_WAREHOUSE_URL")
     assert str(tmp_path / "warehouse.duckdb") in repr(build_resources(Settings.from_env())["warehouse"])
+
+
+def _another_process_can_open(path) -> bool:
+    import subprocess
+    import sys
+
+    probe = subprocess.run([sys.executable, "-c", f"import duckdb; duckdb.connect({str(path)!r}).close()"], capture_output=True)
+    return probe.returncode == 0
+
+
+def test_a_kept_open_duckdb_is_opened_once_and_free_for_other_processes_after(tmp_path, monkeypatch):
+    import duckdb
+
+    from lead_scoring import warehouse_engines
+
+    wh = Warehouse(tmp_path / "wh.duckdb")
+    wh.overwrite("raw.numbers", pd.DataFrame({"n": [1, 2, 3]}))
+    opened = []
+    real_connect = duckdb.connect
+    monkeypatch.setattr(duckdb, "connect", lambda *a, **k: opened.append(a) or real_connect(*a, **k))
+    with warehouse_engines.keep_open(wh.path):
+        for _ in range(5):
+            assert wh.query("select sum(n) as s from raw.numbers").s.iloc[0] == 6
+        wh.replace_rows("raw.numbers", pd.DataFrame({"n": [4]}), "n", [4])  # a write between reads
+        with wh.connect(read_only=True) as con:
+            assert con.execute("select count(*) from raw.numbers").fetchone()[0] == 4
+        assert len(opened) == 1, "every connection inside the block is a cursor on the one open database"
+        assert not _another_process_can_open(wh.path)
+    assert _another_process_can_open(wh.path), "the file is free once the block ends"
+    wh.query("select 1 as x")
+    assert len(opened) == 2  # outside the block each connection opens the database, as before
