@@ -4,9 +4,10 @@ Dagster's ``SqliteEventLogStorage`` creates an engine, connects and disconnects
 for every write, and a run writes one to four times per event (its own
 database, the index, the asset check tables). A daily run stores about 360
 events, so that was about 7 ms an event and 2.5 s a run. Here each database
-keeps a small connection pool, the newest few databases at a time: 3 ms an
-event. The files, their schema and their locking are Dagster's own, so
-``dagster dev`` and any instance reading the same folder see the same history.
+keeps a small connection pool, the newest few databases at a time, and a
+commit does not wait for the disk: 2 ms an event. The files, their schema and
+their locking are Dagster's own, so ``dagster dev`` and any instance reading
+the same folder see the same history.
 ``instance.open_instance`` puts it in place for the CLI's runs; ``dagster.yaml``
 does not name it.
 """
@@ -20,6 +21,7 @@ from typing import Iterator
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._core.storage.sql import create_engine
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
+from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import QueuePool
 
@@ -51,6 +53,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
                 max_overflow=8,
                 connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
             )
+            event.listen(engine, "connect", _commit_without_waiting_for_the_disk)
             if shard not in self._initialized_dbs:
                 self._initdb(engine)
                 self._initialized_dbs.add(shard)
@@ -63,3 +66,13 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         while self._engines:
             self._engines.popitem()[1].dispose()
         super().dispose()
+
+
+def _commit_without_waiting_for_the_disk(dbapi_connection, _record) -> None:
+    """WAL with ``synchronous=NORMAL``: a commit no longer waits for the disk (2.9 -> 2.0 ms an event).
+
+    The database stays consistent whatever happens; a power cut may lose the last
+    events written before it (SQLite's documented trade-off). That is run history on
+    this machine; the warehouse, MLflow and the models are not in these files.
+    """
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")

@@ -43,6 +43,8 @@ def test_this_processs_instance_pools_the_event_log_in_dagsters_own_files(tmp_pa
         run_ids = [job.execute_in_process(instance=instance).run_id for _ in range(OPEN_DATABASES + 2)]
         assert len(storage._engines) <= OPEN_DATABASES  # a long-lived process does not keep every run open
         stored = [[e.dagster_event_type for e in instance.all_logs(run_id)] for run_id in run_ids]
+        with storage.index_connection() as conn:
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL (Dagster's own: FULL, 2)
     assert "PooledSqliteEventLogStorage" not in (tmp_path / "dagster.yaml").read_text()
     with DagsterInstance.from_config(str(tmp_path)) as plain:
         assert type(plain.event_log_storage).__name__ == "SqliteEventLogStorage"
