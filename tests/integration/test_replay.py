@@ -140,7 +140,7 @@ def test_stale_source_stops_scoring_waits_to_retrain_and_alerts(aging):
     assert kinds.count("stale_data") == 1 and "run_failure" in kinds and "retrain_triggered" in kinds
 
 
-LONG_REPLAY_TIMEOUT = 3 * 3600  # the 120-day replay took 608 s on 2 idle cores (bench_replay, 2026-12-01)
+LONG_REPLAY_TIMEOUT = 3 * 3600  # the 120-day replay took 527-608 s on 2 idle cores (bench_replay, 3 runs, 2026-12-01)
 long_only = pytest.mark.skipif(not os.environ.get("LEAD_SCORING_LONG_TESTS"), reason="120-day replay: set LEAD_SCORING_LONG_TESTS=1")
 # Both 120-day replays leave the weekly retrain off: a retrain every 7 days keeps the 7-day cool-down closed, so
 # the drift sensor could never fire and the clean test could not fail. The model-freshness sensor retrains instead.
