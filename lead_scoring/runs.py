@@ -78,7 +78,7 @@ class JobRunner:
         return self._instance
 
     def warehouse_open(self) -> contextlib.AbstractContextManager:
-        """A DuckDB warehouse stays open for one run or one round of sensors (``warehouse_engines.keep_open``)."""
+        """A DuckDB warehouse stays open for one run or one sensor tick (``warehouse_engines.keep_open``)."""
         if self.settings.warehouse_url:
             return contextlib.nullcontext()
         from lead_scoring.warehouse_engines import keep_open

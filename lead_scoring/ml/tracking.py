@@ -57,7 +57,7 @@ def _log_inputs(training_set: pd.DataFrame, columns: list[str], source: str) -> 
         rows = training_set.loc[training_set["split"] == split, columns]
         digests[split] = data_digest(rows)
         dataset = mlflow.data.from_pandas(rows, source=source, targets=LABEL, name=f"ml.training_set[{split}]", digest=digests[split])
-        dataset.schema = dataset_schema(rows)  # MLflow infers it when first read, walking every value: 4.5 s at 120 days
+        dataset.schema = dataset_schema(rows)  # MLflow infers it when first read, walking every value: 2 s for 83,000 rows
         mlflow.log_input(dataset, context="training" if split == "train" else split)
     return digests
 
