@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from lead_scoring.errors import LeadScoringError
+from lead_scoring.redaction import redacted
 from lead_scoring.settings import Settings
 
 
@@ -134,8 +135,8 @@ def main(argv: list[str] | None = None) -> int:
             suites = all_suites(feature_contract(settings.dbt_manifest_path))
             GxProject(settings.home / "great_expectations").sync(suites)
             print(f"{len(suites)} suites synced to {GX_PROJECT_DIR}")
-    except LeadScoringError as error:  # one clear line, not a traceback
-        print(f"lead-scoring {args.command}: error: {error}", file=sys.stderr)
+    except LeadScoringError as error:  # one clear line, not a traceback; a URL quoted in it loses its credentials
+        print(f"lead-scoring {args.command}: error: {redacted(str(error))}", file=sys.stderr)
         return 2
     return 0
 

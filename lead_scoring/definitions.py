@@ -11,6 +11,7 @@ import warnings
 import dagster as dg
 
 from lead_scoring.defs import catalog, features, flat_import, ingestion, monitoring, quality, reporting, scoring, training
+from lead_scoring.redaction import redacted
 from lead_scoring.resources import (
     GreatExpectationsResource,
     LandingResource,
@@ -22,6 +23,7 @@ from lead_scoring.settings import Settings
 
 
 def build_resources(settings: Settings) -> dict:
+    uri = settings.mlflow_tracking_uri
     return {
         # A Postgres URL holds a password: the resource reads it from the environment at run time,
         # so the Dagster UI shows the variable's name, never its value.
@@ -31,8 +33,10 @@ def build_resources(settings: Settings) -> dict:
         "landing": LandingResource(
             landing_dir=str(settings.landing_dir), ground_truth_dir=str(settings.ground_truth_dir)
         ),
+        # Likewise a tracking URI with credentials in it (a server behind basic auth, a Postgres store).
         "mlflow": MlflowResource(
-            tracking_uri=settings.mlflow_tracking_uri, artifacts_dir=str(settings.mlflow_artifacts)
+            tracking_uri=dg.EnvVar("MLFLOW_TRACKING_URI") if redacted(uri) != uri else uri,
+            artifacts_dir=str(settings.mlflow_artifacts),
         ),
         "great_expectations": GreatExpectationsResource(runtime_home=str(settings.home / "great_expectations")),
         "dbt": ProjectDbtResource(project_dir=features.dbt_project, target=settings.dbt_target),

@@ -18,6 +18,7 @@ from typing import Callable
 
 from lead_scoring.errors import LeadScoringError
 from lead_scoring.instance import ensure_dagster_home
+from lead_scoring.redaction import redacted
 from lead_scoring.runs import BlockedRun, JobRunner
 from lead_scoring.settings import Settings
 from lead_scoring.simulator.generator import simulate
@@ -174,7 +175,7 @@ def render_summary(report: dict, settings: Settings) -> str:
         "Look at it:",
         f"  Dagster UI: DAGSTER_HOME={settings.dagster_home} LEAD_SCORING_HOME={settings.home} "
         f"{Path(sys.executable).parent}/dagster dev -w {Path(__file__).resolve().parents[1] / 'workspace.yaml'} -h 127.0.0.1 -p 3000",
-        f"  MLflow UI:  {Path(sys.executable).parent}/mlflow ui --backend-store-uri {settings.mlflow_tracking_uri} "
+        f"  MLflow UI:  {Path(sys.executable).parent}/mlflow ui --backend-store-uri {redacted(settings.mlflow_tracking_uri)} "
         f"--host 127.0.0.1 --port 5000",
         "  (or `make ui` and `make mlflow-ui`), then open http://127.0.0.1:3000 and http://127.0.0.1:5000",
     ]

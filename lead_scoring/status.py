@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 from lead_scoring import tables
 from lead_scoring.errors import LeadScoringError
+from lead_scoring.notify import WEBHOOK_ENV
+from lead_scoring.redaction import redacted
 from lead_scoring.settings import REGISTERED_MODEL, Settings
 
 SCORES_TABLE = tables.SCORES
@@ -29,7 +33,9 @@ def collect(settings: Settings) -> dict:
         "home": str(settings.home),
         "warehouse": str(settings.warehouse()),
         "scores_table": SCORES_TABLE,
-        "mlflow_tracking_uri": settings.mlflow_tracking_uri,
+        "mlflow_tracking_uri": redacted(settings.mlflow_tracking_uri),
+        # Incoming webhooks carry their token in the path: the host is all that can be shown.
+        "alert_webhook": redacted(os.environ[WEBHOOK_ENV], keep_path=False) if os.environ.get(WEBHOOK_ENV) else None,
         "registered_model": REGISTERED_MODEL,
         "dagster_home": str(settings.dagster_home),
         "champion": None,
@@ -91,6 +97,7 @@ def render(report: dict) -> str:
         f"warehouse           {report['warehouse']}",
         f"scores table        {report['scores_table']}",
         f"MLflow tracking     {report['mlflow_tracking_uri']}",
+        f"alert webhook       {report['alert_webhook'] or 'none (alerts are only logged)'}",
         f"Dagster home        {report['dagster_home']}",
         f"registered model    {report['registered_model']}",
     ]

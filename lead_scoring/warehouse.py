@@ -18,12 +18,12 @@ import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
-from urllib.parse import urlsplit, urlunsplit
 
 import pandas as pd
 import pyarrow as pa
 
 from lead_scoring.errors import LeadScoringError
+from lead_scoring.redaction import redacted
 
 POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg2")
 
@@ -34,17 +34,6 @@ class WarehouseError(LeadScoringError):
 
 def is_postgres_url(location: str | Path) -> bool:
     return str(location).split("://", 1)[0] in POSTGRES_SCHEMES and "://" in str(location)
-
-
-def redacted(location: str | Path) -> str:
-    """The location as it can be shown or logged: a Postgres URL without its password."""
-    if not is_postgres_url(location):
-        return str(location)
-    parts = urlsplit(str(location))
-    if parts.password is None:
-        return str(location)
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import dagster as dg
 import pyarrow as pa
 
 from lead_scoring import tables
+from lead_scoring.redaction import redacted
 from lead_scoring.settings import REGISTERED_MODEL, Settings
 from lead_scoring.simulator.schema import GROUND_TRUTH_SCHEMA, GROUND_TRUTH_TABLE, RAW_TABLES
 
@@ -43,10 +44,12 @@ FEATURE_CATALOG_FILE = "static_index.html"
 
 def mlflow_ui_url(tracking_uri: str | None = None) -> str:
     """Where people open MLflow: ``LEAD_SCORING_MLFLOW_UI_URL``, else a tracking server's own address,
-    else the local `make mlflow-ui` (a server's tracking URI is not always its browser address)."""
+    else the local `make mlflow-ui` (a server's tracking URI is not always its browser address).
+
+    Redacted: the link lands in Dagster metadata and the report, which anyone with the UI can read."""
     tracking = tracking_uri or Settings.from_env().mlflow_tracking_uri
     fallback = tracking if tracking.startswith("http") else "http://127.0.0.1:5000"
-    return (os.environ.get("LEAD_SCORING_MLFLOW_UI_URL") or fallback).rstrip("/")
+    return redacted((os.environ.get("LEAD_SCORING_MLFLOW_UI_URL") or fallback).rstrip("/"))
 
 
 def mlflow_run_url(experiment_id: str, run_id: str) -> str:

@@ -2,8 +2,11 @@
 
 Checked before anything of the day is loaded, so an upstream rename, drop or
 retype stops ingestion with an error that names the file, table and column,
-and earlier days stay as they were. Timestamps may arrive as text (as CSV-born
-extracts often do): they are parsed, and values that do not parse are
+and earlier days stay as they were. A file must also decode: its footer (the
+schema) can be intact while its data pages are not, so every page is read and,
+when the writer stored page checksums, verified. Timestamps may arrive as text
+(as CSV-born extracts often do), zoned or finer than microseconds: they are
+brought to the contract by ``timestamps``, and values that do not parse are
 quarantined row by row rather than failing the file.
 """
 
@@ -16,6 +19,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from lead_scoring.errors import LeadScoringError
+from lead_scoring.quality import timestamps
+
+READ_ERRORS = (OSError, pa.ArrowException)
 
 
 class SourceFileError(LeadScoringError):
@@ -27,11 +33,28 @@ class ContractViolation(LeadScoringError):
 
 
 def read_landed_file(path: Path, table: str) -> pa.Table:
+    """Every row of the file, its pages decoded and checked (``full`` validation catches bad UTF-8 and offsets)."""
     try:
-        data = pq.read_table(path)
-    except (OSError, pa.ArrowException) as error:
-        raise SourceFileError(f"raw.{table}: landed file {path} cannot be read as Parquet: {error}") from error
+        data = pq.read_table(path, page_checksum_verification=True)
+        data.validate(full=True)
+    except READ_ERRORS as error:
+        raise SourceFileError(f"raw.{table}: landed file {path} cannot be read as Parquet{_where_broken(path)}: {error}") from error
     return data
+
+
+def _where_broken(path: Path) -> str:
+    """The first row group and column that fail to decode, read one by one (only once the file has failed)."""
+    try:
+        parquet = pq.ParquetFile(path, page_checksum_verification=True)
+    except READ_ERRORS:
+        return ""  # the footer itself is broken: there are no row groups to name
+    for group in range(parquet.num_row_groups):
+        for column in parquet.schema_arrow.names:
+            try:
+                parquet.read_row_group(group, columns=[column]).validate(full=True)
+            except READ_ERRORS:
+                return f" (column {column!r}, row group {group} of {parquet.num_row_groups})"
+    return ""
 
 
 def _acceptable(actual: pa.DataType, expected: pa.DataType) -> bool:
@@ -64,11 +87,16 @@ def violations(schema: pa.Schema, contract: pa.Schema) -> list[str]:
 
 
 def file_problem(path: Path, table: str, contract: pa.Schema) -> str | None:
-    """What is wrong with a landed file's schema, read without loading its rows (None if nothing)."""
+    """What is wrong with a landed file (None if nothing).
+
+    The rows are read, not only the schema: ``read_schema`` succeeds on a file
+    whose data pages are corrupt, and the preflight is the promise that every
+    file reads before anything is written.
+    """
     try:
-        schema = pq.read_schema(path)
-    except (OSError, pa.ArrowException) as error:
-        return f"raw.{table}: landed file {path} cannot be read as Parquet: {error}"
+        schema = read_landed_file(path, table).schema
+    except SourceFileError as error:
+        return str(error)
     found = violations(schema, contract)
     return f"raw.{table}: {path} breaks the source contract: " + "; ".join(found) if found else None
 
@@ -79,25 +107,24 @@ def check_contract(data: pa.Table, contract: pa.Schema, table: str, path: Path) 
         raise ContractViolation(f"raw.{table}: {path} breaks the source contract: " + "; ".join(found))
 
 
-def conform(data: pa.Table, contract: pa.Schema) -> tuple[pa.Table, dict[str, pa.Array]]:
+def conform(data: pa.Table, contract: pa.Schema, table: str, path: Path) -> tuple[pa.Table, dict[str, pa.Array]]:
     """Cast to the contract's types, in its column order.
 
     Returns the table and, per timestamp column that arrived as text, a boolean
-    mask of the rows whose value did not parse (they go to quarantine).
+    mask of the rows whose value did not parse (they go to quarantine). A value
+    the contract's type cannot hold (an integer beyond a double's exact range,
+    say) stops the file with an error naming the column.
     """
     columns, unparseable = [], {}
     for field in contract:
         column = data.column(field.name).combine_chunks()
-        if pa.types.is_timestamp(field.type) and (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-            parsed = _parse_timestamps(column, field.type)
-            unparseable[field.name] = pc.and_(pc.is_valid(column), pc.is_null(parsed))
-            column = parsed
-        columns.append(column.cast(field.type))
+        try:
+            if pa.types.is_timestamp(field.type):
+                converted = timestamps.to_contract(column, field.type)
+                if timestamps.is_text(column):
+                    unparseable[field.name] = pc.and_(pc.is_valid(column), pc.is_null(converted))
+                column = converted
+            columns.append(column.cast(field.type))
+        except pa.ArrowException as error:
+            raise ContractViolation(f"raw.{table}: {path}: column {field.name!r} cannot be held as {field.type}: {error}") from error
     return pa.table(columns, schema=contract), unparseable
-
-
-def _parse_timestamps(column: pa.Array, target: pa.DataType) -> pa.Array:
-    import pandas as pd  # pandas parses the common ISO variants arrow's strptime does not
-
-    parsed = pd.to_datetime(column.to_pandas(), errors="coerce", format="ISO8601")
-    return pa.array(parsed.dt.tz_localize(None) if parsed.dt.tz is not None else parsed, type=target)

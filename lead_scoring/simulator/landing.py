@@ -30,7 +30,8 @@ def write_table(folder: Path, table: str, day: date, data: pa.Table | bytes) -> 
     if isinstance(data, bytes):
         tmp.write_bytes(data)
     else:
-        pq.write_table(data, tmp)
+        # Page checksums, as a careful CRM sync writes them: ingestion then tells a corrupt page from data.
+        pq.write_table(data, tmp, write_page_checksum=True)
     tmp.replace(path)
     return path
 

@@ -4,7 +4,9 @@ No Docker engine runs here, so the compose file is held to what it can be
 checked against: each service command (and health check) is a real command of
 the installed packages with real options, every variable it or dagster.yaml
 references is documented in .env.example, the compose workspace points at the
-code server, and nothing is published beyond 127.0.0.1.
+code server, nothing is published beyond 127.0.0.1, and each service receives
+exactly the variables its process reads (no secret goes where it is not used,
+none is put on a command line).
 """
 
 import importlib
@@ -20,6 +22,13 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = {"postgres", "mlflow", "dagster-code", "dagster-webserver", "dagster-daemon"}
 VARIABLE = re.compile(r"\$\{(\w+)")
+# Variables whose value lets someone in: a service may receive one only if it reads it.
+SECRETS = {
+    "POSTGRES_PASSWORD", "LEAD_SCORING_WAREHOUSE_URL", "MLFLOW_BACKEND_STORE_URI", "DAGSTER_POSTGRES_URL",
+    "MLFLOW_TRACKING_URI",  # an authenticated tracking server's URI carries user:password
+    "LEAD_SCORING_ALERT_WEBHOOK_URL",  # an incoming webhook's path is its token
+}
+POSTGRES_IMAGE_READS = {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"}  # the official image's documented ones
 
 
 def compose() -> dict:
@@ -36,21 +45,29 @@ def env_example() -> dict[str, str]:
     return dict(line.split("=", 1) for line in lines if re.match(r"^\w+=", line))
 
 
-def command_problems(argv: list[str]) -> list[str]:
-    """What is wrong with ``argv`` as a call of an installed console script (empty = a real command)."""
+def resolve_command(argv: list[str]) -> tuple[click.Command | None, list[str], str | None]:
+    """The click command ``argv`` calls, the arguments left for it, and what is wrong (None = nothing)."""
     scripts = {ep.name: ep for ep in entry_points(group="console_scripts")}
     if argv[0] not in scripts:
-        return [f"{argv[0]!r} is not an entry point of the installed packages"]
+        return None, [], f"{argv[0]!r} is not an entry point of the installed packages"
     command, args = scripts[argv[0]].load(), list(argv[1:])
     if not isinstance(command, click.Command):  # a `main()` wrapper: its module's click `cli`
         command = getattr(importlib.import_module(scripts[argv[0]].module), "cli", None)
     while isinstance(command, click.Group) and args and not args[0].startswith("-"):
         name = args.pop(0)
         if name not in command.commands:
-            return [f"{argv[0]}: no subcommand {name!r}"]
+            return None, [], f"{argv[0]}: no subcommand {name!r}"
         command = command.commands[name]
     if not isinstance(command, click.Command):
-        return [f"{argv[0]} is not a click command"]
+        return None, [], f"{argv[0]} is not a click command"
+    return command, args, None
+
+
+def command_problems(argv: list[str]) -> list[str]:
+    """What is wrong with ``argv`` as a call of an installed console script (empty = a real command)."""
+    command, args, problem = resolve_command(argv)
+    if problem:
+        return [problem]
     options = {opt: p for p in command.params if isinstance(p, click.Option) for opt in p.opts + p.secondary_opts}
     problems = []
     while args:
@@ -83,6 +100,53 @@ def compose_problems(spec: dict) -> list[str]:
     undocumented = set(VARIABLE.findall(yaml.safe_dump(spec))) - documented_variables()
     if undocumented:
         problems.append(f"variables not documented in .env.example: {sorted(undocumented)}")
+    return problems + environment_problems(spec)
+
+
+def dagster_yaml_variables() -> set[str]:
+    return set(re.findall(r"env: (\w+)", (ROOT / "deploy" / "dagster.yaml").read_text()))
+
+
+def package_variables() -> set[str]:
+    """The variables lead_scoring's code reads: every quoted UPPER_CASE name in it (a superset is safe here)."""
+    source = "\n".join(path.read_text() for path in (ROOT / "lead_scoring").rglob("*.py"))
+    return set(re.findall(r"[\"']([A-Z][A-Z0-9]*_[A-Z0-9_]+)[\"']", source))
+
+
+def reads(service: dict) -> set[str]:
+    """The variables a service's process reads, from what it runs: its command's options, dagster.yaml, our code."""
+    if "command" not in service:
+        return POSTGRES_IMAGE_READS
+    argv = [str(part) for part in service["command"]]
+    command, _, _ = resolve_command(argv)
+    if argv[0] == "mlflow":
+        return {param.envvar for param in command.params if isinstance(param.envvar, str)}
+    instance = dagster_yaml_variables() | {"DAGSTER_HOME"}
+    return instance | package_variables() if "--module-name" in argv else instance
+
+
+def received(service: dict) -> set[str]:
+    """What a service's container gets: all of .env with ``env_file``, its environment, what its commands quote."""
+    environment = service.get("environment") or {}
+    names = set(environment) if isinstance(environment, dict) else {item.split("=", 1)[0] for item in environment}
+    quoted = set(VARIABLE.findall(yaml.safe_dump([service.get("command", []), service.get("healthcheck", {})])))
+    return names | quoted | (documented_variables() if "env_file" in service else set())
+
+
+def environment_problems(spec: dict) -> list[str]:
+    problems = []
+    # Host ports are compose's own business: no container reads them.
+    host_side = {v for service in spec["services"].values() for port in service.get("ports", []) for v in VARIABLE.findall(str(port))}
+    for name, service in spec["services"].items():
+        needed, got = reads(service), received(service)
+        for variable in sorted(got - needed):
+            kind = "the secret" if variable in SECRETS else "the variable"
+            problems.append(f"service {name} receives {kind} {variable}, which it does not read")
+        for variable in sorted((needed & documented_variables()) - host_side - got):
+            problems.append(f"service {name} reads {variable} but does not receive it")
+        on_command_line = set(VARIABLE.findall(yaml.safe_dump(service.get("command", [])))) & SECRETS
+        for variable in sorted(on_command_line):
+            problems.append(f"service {name} has the secret {variable} on its command line (visible to `ps`)")
     return problems
 
 
@@ -100,12 +164,28 @@ def test_compose_file_matches_the_code():
          else s["services"]["mlflow"].update(environment={"X": "${UNDOCUMENTED_SECRET}"}), "UNDOCUMENTED_SECRET"),
         (lambda s: s["services"]["dagster-webserver"].update(ports=["3000:3000"]), "beyond 127.0.0.1"),
         (lambda s: s["services"]["dagster-daemon"].pop("healthcheck"), "no health check"),
+        (lambda s: s["services"]["mlflow"]["environment"].update(LEAD_SCORING_WAREHOUSE_URL="${LEAD_SCORING_WAREHOUSE_URL}"),
+         "mlflow receives the secret LEAD_SCORING_WAREHOUSE_URL, which it does not read"),
+        (lambda s: s["services"]["dagster-webserver"].update(env_file=".env"),
+         "dagster-webserver receives the secret LEAD_SCORING_ALERT_WEBHOOK_URL"),
+        (lambda s: s["services"]["dagster-code"]["environment"].pop("MLFLOW_TRACKING_URI"),
+         "dagster-code reads MLFLOW_TRACKING_URI but does not receive it"),
+        (lambda s: s["services"]["mlflow"]["command"].extend(["--backend-store-uri", "${MLFLOW_BACKEND_STORE_URI}"]),
+         "mlflow has the secret MLFLOW_BACKEND_STORE_URI on its command line"),
     ],
 )
 def test_compose_check_catches_a_broken_file(breakage, expected):
     spec = compose()
     breakage(spec)
     assert any(expected in problem for problem in compose_problems(spec))
+
+
+def test_every_secret_looking_variable_is_counted_as_a_secret():
+    from lead_scoring.redaction import redacted
+
+    looks_secret = {name for name, value in env_example().items()
+                    if re.search(r"PASSWORD|TOKEN|SECRET|KEY|WEBHOOK", name) or redacted(value) != value}
+    assert looks_secret and looks_secret <= SECRETS <= set(env_example())
 
 
 def option_value(command: list, option: str) -> str:

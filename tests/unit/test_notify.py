@@ -26,3 +26,17 @@ def test_a_failing_webhook_does_not_raise(webhook, caplog):
     with caplog.at_level(logging.WARNING, logger="lead_scoring.alerts"):
         assert notify(Alert("run_failure", "run 99 failed")) is False
     assert "alert webhook failed" in caplog.text and "run 99 failed" in caplog.text
+
+
+def test_a_malformed_webhook_url_does_not_raise_and_its_token_is_not_logged(monkeypatch, caplog):
+    monkeypatch.setenv(WEBHOOK_ENV, "hooks.slack.com/services/T000/B000/XXXXsecret")  # the scheme forgotten
+    with caplog.at_level(logging.WARNING, logger="lead_scoring.alerts"):
+        assert notify(Alert("run_failure", "run 7 failed")) is False
+    assert "alert webhook failed" in caplog.text and "XXXXsecret" not in caplog.text
+
+
+def test_a_failing_webhook_is_logged_by_its_host_only(webhook, caplog):
+    webhook.fail_with(404)
+    with caplog.at_level(logging.WARNING, logger="lead_scoring.alerts"):
+        assert notify(Alert("run_failure", "run 8 failed")) is False
+    assert f"{webhook.url.rsplit('/', 1)[0]}/***" in caplog.text and "/hook" not in caplog.text
