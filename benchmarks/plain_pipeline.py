@@ -65,8 +65,7 @@ def main() -> None:
         with ingest.prepared_load(warehouse, settings.landing_dir, list(RAW_TABLES), load_days) as prepared:
             outcomes = validation.validate_load(project, warehouse, prepared)
             assert all(o.success for o in outcomes.values()), outcomes
-            for table in prepared.tables:
-                ingest.load_prepared(warehouse, prepared, table)
+            ingest.load_tables(warehouse, prepared)
 
     def checked_features():
         features = steps.feature_list(settings)

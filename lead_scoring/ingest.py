@@ -7,7 +7,8 @@ its rows are split into valid rows (``raw.<table>``) and quarantined rows
 ``quarantine.load_stats``. Re-loading a day replaces that day's rows in all
 three, in one transaction, so a re-run never duplicates and a failure midway
 leaves the previous load in place. Each file is read and split once
-(``prepared_load``): the quality suites and the load see the same rows.
+(``prepared_load``): the quality suites and the load see the same rows, and
+every check judges the prepared rows, so a day that fails one writes nothing.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def prepared_days(folder: Path, table: str, days: list[date], known: pa.Array | 
         path = require_landed(folder, table, day)
         original = contracts.read_landed_file(path, table)
         contracts.check_contract(original, contract, table, path)
-        conformed, unparseable = contracts.conform(original, contract)
+        conformed, unparseable = contracts.conform(original, contract, table, path)
         yield day, quarantine.split_rows(table, original.select(contract.names), conformed, unparseable, known)
 
 
@@ -94,6 +95,9 @@ class PreparedLoad:
         for part, data in (("valid", rows.valid), ("quarantined", rows.quarantined)):
             with pa.OSFile(str(self._file(table, day, part)), "wb") as sink, pa.ipc.new_file(sink, data.schema) as writer:
                 writer.write_table(data)
+
+    def valid(self, table: str, day: date) -> pa.Table:
+        return self._read(table, day, "valid")
 
     def split(self, table: str, day: date) -> quarantine.RowSplit:
         return quarantine.RowSplit(self._read(table, day, "valid"), self._read(table, day, "quarantined"))
@@ -128,7 +132,9 @@ def prepared_load(warehouse: Warehouse, landing_dir: Path, tables: list[str], da
         yield prepared
 
 
-def _replacements(prepared: PreparedLoad, table: str, report: LoadReport) -> Iterator[Replacement]:
+def load_report(prepared: PreparedLoad, table: str) -> LoadReport:
+    """What loading ``table`` would write, counted on the prepared rows: the checks judge a day before it is written."""
+    report = LoadReport(reasons={})
     for day in prepared.days:
         rows = prepared.split(table, day)
         report.landed += rows.landed
@@ -136,6 +142,12 @@ def _replacements(prepared: PreparedLoad, table: str, report: LoadReport) -> Ite
         report.quarantined += rows.quarantined.num_rows
         for reason in rows.quarantined.column("_reason").to_pylist():
             report.reasons[reason] = report.reasons.get(reason, 0) + 1
+    return report
+
+
+def _replacements(prepared: PreparedLoad, table: str) -> Iterator[Replacement]:
+    for day in prepared.days:
+        rows = prepared.split(table, day)
         stats = pa.table(
             {
                 "load_key": [f"{table}/{day.isoformat()}"],
@@ -152,9 +164,19 @@ def _replacements(prepared: PreparedLoad, table: str, report: LoadReport) -> Ite
 
 def load_prepared(warehouse: Warehouse, prepared: PreparedLoad, table: str) -> LoadReport:
     """Load the prepared days of one raw table in one transaction."""
-    report = LoadReport(reasons={})
-    warehouse.replace(_replacements(prepared, table, report))
-    return report
+    return load_tables(warehouse, prepared, [table])[table]
+
+
+def load_tables(warehouse: Warehouse, prepared: PreparedLoad, tables: list[str] | None = None) -> dict[str, LoadReport]:
+    """Load the prepared days of ``tables`` (default: all prepared) in one transaction.
+
+    One commit for every table: a landing day becomes current as a whole or not
+    at all, never its leads without its activities.
+    """
+    tables = [t for t in prepared.tables if tables is None or t in tables]
+    reports = {table: load_report(prepared, table) for table in tables}
+    warehouse.replace(replacement for table in tables for replacement in _replacements(prepared, table))
+    return reports
 
 
 def preflight(landing_dir: Path, tables: list[str], days: list[date]) -> dict[str, list[str]]:
@@ -178,7 +200,7 @@ def load_days(warehouse: Warehouse, landing_dir: Path, days: list[date], tables:
     if problems:
         raise contracts.ContractViolation("; ".join(problems))
     with prepared_load(warehouse, landing_dir, tables, days) as prepared:
-        return {table: load_prepared(warehouse, prepared, table) for table in prepared.tables}
+        return load_tables(warehouse, prepared)
 
 
 def load_ground_truth(warehouse: Warehouse, ground_truth_dir: Path, days: list[date]) -> int:

@@ -68,3 +68,14 @@
 {% macro scoring_date() -%}
     (select scoring_date from {{ ref('int_scoring_date') }})
 {%- endmacro %}
+
+
+{#
+    known_at(landed_date, superseded_on, as_of_date): the delivery version was
+    the one known at as_of_date 00:00. It landed on an earlier day (the whole
+    landing day is in by the next midnight) and no later version had landed by
+    then (one landing on as_of_date itself is not yet known).
+#}
+{% macro known_at(landed_date, superseded_on, as_of_date) -%}
+    ({{ landed_date }} < {{ as_of_date }} and ({{ superseded_on }} is null or {{ superseded_on }} >= {{ as_of_date }}))
+{%- endmacro %}

@@ -10,6 +10,14 @@
 
     Used by both lead_snapshots (training) and lead_features_current (serving),
     so the two populations are defined by the same SQL.
+
+    Unlike the features, these two rules read conversions and consents as known
+    now, by their event time, whatever day they landed on. Neither is an input
+    of the model: a conversion that lands late still ends the lead's open life
+    when it happened (a snapshot after it would be an already-converted lead
+    labelled "did not convert"), and a withdrawal learned today forbids
+    processing of every row, past snapshots included. Reading them as known at
+    as_of_date would put such rows back.
     Returns: lead_id, as_of_date.
 #}
 {% macro eligible_lead_dates(spine_relation) %}

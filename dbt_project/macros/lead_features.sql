@@ -13,9 +13,14 @@
     occurred_at < as_of_date 00:00, and a window of N days is the N whole days
     before as_of_date ([as_of_date - N, as_of_date)).
 
-    Lead attributes (country, industry, ...) and the campaign come from the
-    current CRM state; they are set at lead creation, so they are known at
-    scoring time.
+    Known-at rule: only what had landed before as_of_date is visible, i.e. a
+    version with _landed_date < as_of_date <= _superseded_on. The daily run of
+    landing day D scores as of D + 1, so it sees everything landed on D; a late
+    delivery (landed today, occurred weeks ago) counts from its landing day on
+    and changes no earlier snapshot. The same holds for the lead's attributes
+    and its campaign: a CRM correction reaches only the snapshots after the day
+    it landed, and a lead not landed by as_of_date has no row at all (no
+    scoring run could have seen it).
 #}
 {% macro lead_features(spine_relation) %}
 with feature_spine as (
@@ -39,6 +44,7 @@ activity_days_before_as_of as (
     inner join {{ ref('int_lead_daily_activity') }} as daily
         on daily.lead_id = feature_spine.lead_id
         and daily.activity_date < feature_spine.as_of_date
+        and {{ known_at('daily.landed_date', 'daily.superseded_on', 'feature_spine.as_of_date') }}
 ),
 
 activity_features as (
@@ -89,10 +95,12 @@ select
     (leads.campaign_id is not null) as has_campaign
 
 from feature_spine
-inner join {{ ref('stg_leads') }} as leads
+inner join {{ ref('stg_lead_deliveries') }} as leads
     on leads.lead_id = feature_spine.lead_id
-left join {{ ref('stg_campaigns') }} as campaigns
+    and {{ known_at('leads._landed_date', 'leads._superseded_on', 'feature_spine.as_of_date') }}
+left join {{ ref('stg_campaign_deliveries') }} as campaigns
     on campaigns.campaign_id = leads.campaign_id
+    and {{ known_at('campaigns._landed_date', 'campaigns._superseded_on', 'feature_spine.as_of_date') }}
 left join activity_features
     on activity_features.lead_id = feature_spine.lead_id
     and activity_features.as_of_date = feature_spine.as_of_date

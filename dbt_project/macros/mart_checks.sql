@@ -8,9 +8,11 @@
 
 {#
     point_in_time_violations(mart): recount every row's activities straight from
-    stg_activities using raw timestamps (occurred_at strictly before as_of_date
-    00:00) and compare with the features. Any row returned means the feature SQL
-    sees future events (leakage) or loses past ones.
+    stg_activity_deliveries using raw timestamps and landing days (occurred_at
+    strictly before as_of_date 00:00, the version landed before as_of_date and
+    not replaced by then) and compare with the features. Any row returned means
+    the feature SQL sees future events or late deliveries (leakage) or loses
+    past ones.
 #}
 {% macro point_in_time_violations(mart) %}
 with mart_rows as (
@@ -32,9 +34,11 @@ recounted as (
         ) as expected_30d,
         max(activities.occurred_at) as last_activity_at
     from mart_rows
-    left join {{ ref('stg_activities') }} as activities
+    left join {{ ref('stg_activity_deliveries') }} as activities
         on activities.lead_id = mart_rows.lead_id
         and activities.occurred_at < cast(mart_rows.as_of_date as {{ dbt.type_timestamp() }})
+        and activities._landed_date < mart_rows.as_of_date
+        and (activities._superseded_on is null or mart_rows.as_of_date <= activities._superseded_on)
     group by mart_rows.lead_id, mart_rows.as_of_date
 )
 

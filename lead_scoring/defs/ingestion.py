@@ -6,12 +6,12 @@ from datetime import date
 import dagster as dg
 
 from lead_scoring import ingest
-from lead_scoring.quality import quarantine, validation
+from lead_scoring.defs import load_checks
 from lead_scoring.defs.check_results import blocking_result, gx_result
 from lead_scoring.defs.partitions import DAILY, WAREHOUSE_WRITER_TAG
+from lead_scoring.quality import arrivals, quarantine, validation
 from lead_scoring.resources import GreatExpectationsResource, LandingResource, WarehouseResource
 from lead_scoring.simulator.schema import GROUND_TRUTH_TABLE, RAW_TABLES
-from lead_scoring.warehouse import Warehouse
 
 RAW_DESCRIPTIONS = {
     "leads": "New leads from the CRM, one row per lead, with contact details (PII stays in this schema).",
@@ -33,9 +33,10 @@ RAW_SPECS = [
 ]
 
 
-QUARANTINE_CHECK = "quarantined_share_within_limit"
+QUARANTINE_CHECK = load_checks.QUARANTINE_CHECK
 CONTRACT_CHECK = "source_contract"
 GX_CHECK = "great_expectations"
+LATE_CHECK = load_checks.LATE_CHECK
 
 
 def _days(context: dg.AssetExecutionContext) -> list[date]:
@@ -75,9 +76,22 @@ class IngestionConfig(dg.Config):
             asset=spec.key,
             blocking=True,
             description="Rows quarantined at ingestion (unknown lead, unparseable timestamp, negative amount, "
-            "missing key) stay under the configured share of the landed rows.",
+            "missing key) stay under the configured share of the landed rows. Judged before the load: over the "
+            "limit, nothing of the run's days is written.",
         )
         for spec in RAW_SPECS
+    ]
+    + [
+        dg.AssetCheckSpec(
+            LATE_CHECK,
+            asset=_spec.key,
+            blocking=False,
+            description=f"Warns when more than {arrivals.LATE_WARN_SHARE:.0%} of the landed rows record an event more "
+            f"than {arrivals.LATE_TOLERANCE_DAYS} day(s) before their landing day. Late rows are loaded: they count in "
+            "features from their landing day on, and no past snapshot or training row sees them.",
+        )
+        for _spec in RAW_SPECS
+        if _spec.key.path[-1] in arrivals.EVENT_TIME
     ],
     partitions_def=DAILY,
     backfill_policy=dg.BackfillPolicy.single_run(),
@@ -92,10 +106,12 @@ def raw_tables(
 ):
     """Load the landing days of this run (one day, or a range in a backfill) into ``raw``.
 
-    Three gates, all before anything is written: every file reads and meets its
-    contract; every table's rows pass its Great Expectations suite; then the load,
-    whose quarantined share must stay under the limit. Leads go first: the other
-    tables' rows are checked against the known leads.
+    Every gate judges the files or the prepared rows before anything is written:
+    every file reads and meets its contract; every table's rows pass its Great
+    Expectations suite and its quarantined share stays under the limit. Only
+    then are all tables written, in one transaction, so a blocked day leaves
+    nothing of itself in raw (and a re-landed day keeps its last good load).
+    Leads go first: the other tables' rows are checked against the known leads.
     """
     days = _days(context)
     tables = [t for t in RAW_TABLES if _key(t) in context.selected_asset_keys]
@@ -110,20 +126,24 @@ def raw_tables(
         outcomes = validation.validate_load(great_expectations.project(), warehouse.get(), prepared)
         for table in _selected(context, tables, GX_CHECK):
             yield gx_result([("landing " + _span(days), outcomes[table])], f"raw.{table}", _key(table), GX_CHECK)
+        reports = {table: ingest.load_report(prepared, table) for table in prepared.tables}
+        over = [t for t in prepared.tables if load_checks.share(reports[t]) > config.max_quarantined_share]
+        for table in _selected(context, tables, QUARANTINE_CHECK):
+            yield load_checks.quarantine_result(table, reports[table], config.max_quarantined_share)
+        for table in _selected(context, [t for t in tables if t in arrivals.EVENT_TIME], LATE_CHECK):
+            yield load_checks.late_result(table, arrivals.late_arrivals(table, ((day, prepared.valid(table, day)) for day in days)))
         failed = [t for t in tables if not outcomes[t].success]
-        if failed:
-            raise dg.Failure(description=f"Great Expectations suites failed for {', '.join('raw.' + t for t in failed)}: nothing was loaded")
-        yield from _load(context, config, warehouse.get(), prepared)
+        if failed or over:
+            raise dg.Failure(description=load_checks.blocked(failed, over, config.max_quarantined_share))
+        ingest.load_tables(warehouse.get(), prepared)
+        yield from _materializations(context, reports, len(days))
 
 
-def _load(context: dg.AssetExecutionContext, config: IngestionConfig, warehouse: Warehouse, prepared: ingest.PreparedLoad):
-    """Load the prepared tables one transaction each, reporting each as it lands."""
-    for table in prepared.tables:
-        report = ingest.load_prepared(warehouse, prepared, table)
-        share = report.quarantined / report.landed if report.landed else 0.0
+def _materializations(context: dg.AssetExecutionContext, reports: dict[str, ingest.LoadReport], n_days: int):
+    for table, report in reports.items():
         context.log.info(
             f"raw.{table}: {report.landed} rows landed = {report.loaded} loaded + {report.quarantined} quarantined "
-            f"over {len(prepared.days)} day(s)"
+            f"over {n_days} day(s)"
         )
         yield dg.MaterializeResult(
             asset_key=_key(table),
@@ -132,19 +152,8 @@ def _load(context: dg.AssetExecutionContext, config: IngestionConfig, warehouse:
                 "rows_landed": report.landed,
                 "rows_loaded": report.loaded,
                 "rows_quarantined": report.quarantined,
-                "landing_days": len(prepared.days),
+                "landing_days": n_days,
             },
-        )
-        if table not in _selected(context, [table], QUARANTINE_CHECK):
-            continue
-        yield blocking_result(
-            share <= config.max_quarantined_share,
-            f"{report.quarantined} of {report.landed} rows of raw.{table} ({share:.1%}) went to quarantine.{table}; "
-            f"the limit is {config.max_quarantined_share:.0%}",
-            _key(table),
-            QUARANTINE_CHECK,
-            quarantined_share=share,
-            reasons=dg.MetadataValue.json(report.reasons or {}),
         )
 
 
@@ -153,7 +162,7 @@ def _span(days: list[date]) -> str:
 
 
 def _key(table: str) -> dg.AssetKey:
-    return dg.AssetKey([ingest.RAW_SCHEMA, table])
+    return load_checks.raw_key(table)
 
 
 def _selected(context: dg.AssetExecutionContext, tables: list[str], check: str) -> list[str]:

@@ -32,10 +32,12 @@ def unexpected_columns(columns: list[str], allowed: set[str]) -> dict[str, list[
     return {"not_allowed": extra, "pii": [c for c in columns if PII_PATTERN.search(c)]}
 
 
+# The same change delivered twice: the later landing day's flag holds, whenever each day was (re)loaded,
+# as in staging (macro latest_delivery).
 _LATEST_CONSENT = """
     with latest as (
         select lead_id, ml_processing_allowed,
-               row_number() over (partition by lead_id order by changed_at desc, _loaded_at desc) as rn
+               row_number() over (partition by lead_id order by changed_at desc, _landed_date desc, _loaded_at desc) as rn
         from raw.consents
     )
     select lead_id from latest where rn = 1 and not ml_processing_allowed

@@ -105,9 +105,16 @@ class CrmSimulator:
             tables = scenario.apply(day_index, tables, rng, self)
         return self.day_date(day_index), tables, truth
 
-    def lead_rows(self, lead_ids: pa.Array) -> pa.Table:
-        """The landed rows of still-open leads, e.g. for a scenario that re-delivers them."""
-        return pa.concat_tables([c.rows.filter(pc.is_in(c.rows["lead_id"], value_set=lead_ids)) for c in self._open])
+    def open_leads(self) -> tuple[np.ndarray, np.ndarray]:
+        """The ids and creation times of the leads still open, e.g. for a scenario that adds their activities."""
+        lead_id, created_at, _, _, _ = self._open_arrays()
+        return lead_id, created_at
+
+    def converting(self, lead_ids: pa.Array) -> np.ndarray:
+        """Which of the open ``lead_ids`` convert some day: what the CRM knows only later."""
+        lead_id, _, _, converted_at, _ = self._open_arrays()
+        converts = pa.array(lead_id[~np.isnat(converted_at)], pa.string())
+        return pc.is_in(lead_ids, value_set=converts).to_numpy(zero_copy_only=False)
 
     def _new_leads(self, rng, day_index, day_start, shape: world.World):
         n = int(rng.poisson(self.leads_per_day * shape.volume))

@@ -115,19 +115,50 @@ def _corrupt_file(day_index, tables, rng, simulator):
 
 
 def _leaky_feature(day_index, tables, rng, simulator):
-    """Sales re-enter every lead that converts today with lead_source 'referral'.
+    """Every lead that will convert lands with lead_source 'referral', from its creation day on.
 
-    The CRM keeps one current row per lead, so the value written after the
-    outcome shows up in every earlier snapshot of that lead: a feature filled
-    in after the outcome.
+    Sales re-enter converted leads with that source, and the CRM's export is
+    taken from its current state: the value written after the outcome arrives
+    in the lead's first row, as if known at creation. Landing time cannot tell
+    (a re-entry landed on the day it was made is a correction and reaches only
+    later snapshots, which a converted lead does not have); the leakage scan
+    must catch it.
     """
-    new_today = set(tables["leads"]["lead_id"].to_pylist())
-    converted = [lead for lead in tables["conversions"]["lead_id"].to_pylist() if lead not in new_today]
-    if not converted:
+    leads = tables["leads"]
+    converting = simulator.converting(leads["lead_id"].combine_chunks())
+    if not converting.any():
         return tables
-    rows = simulator.lead_rows(pa.array(converted, pa.string()))
-    rows = _replace_column(rows, "lead_source", ["referral"] * rows.num_rows)
-    return {**tables, "leads": pa.concat_tables([tables["leads"], rows])}
+    sources = np.where(converting, "referral", leads["lead_source"].to_numpy(zero_copy_only=False))
+    return {**tables, "leads": _replace_column(leads, "lead_source", sources)}
+
+
+LATE_ACTIVITIES = 200
+LATE_BY_DAYS = 21
+
+
+def _late_activities(day_index, tables, rng, simulator):
+    """The tracking sync sends a backlog: 200 activities of open leads from three weeks ago land today.
+
+    True rows, landed late: the features count them from today on, and the
+    late-arrivals check warns about the volume.
+    """
+    lead_id, created_at = simulator.open_leads()
+    day_start = np.datetime64(simulator.day_date(day_index - LATE_BY_DAYS), "us")
+    occurred_at = day_start + (rng.random(LATE_ACTIVITIES) * 86_400e6).astype("timedelta64[us]")
+    existed = np.flatnonzero(created_at < day_start)
+    if not len(existed):
+        return tables
+    who = rng.choice(existed, LATE_ACTIVITIES)
+    late = pa.table(
+        {
+            "activity_id": [f"AL{day_index:05d}{i:05d}" for i in range(LATE_ACTIVITIES)],
+            "lead_id": lead_id[who],
+            "occurred_at": occurred_at,
+            "activity_type": rng.choice(["page_view", "email_open", "pricing_page_view"], LATE_ACTIVITIES),
+        },
+        schema=tables["activities"].schema,
+    )
+    return {**tables, "activities": pa.concat_tables([tables["activities"], late])}
 
 
 OUTAGE_TYPES = ("email_open", "email_click")
@@ -186,6 +217,7 @@ SCENARIOS: dict[str, Transform] = {
     "orphan_activities": _orphan_activities,
     "corrupt_file": _corrupt_file,
     "leaky_feature": _leaky_feature,
+    "late_activities": _late_activities,
     "tracking_outage": _tracking_outage,
     "stale_source": _stale_source,
     **{name: _unchanged for name in WORLD_SHIFTS},

@@ -39,6 +39,10 @@ def land_days(settings: Settings, scenario: str, extra_days: int = 1, from_day: 
     return [start + timedelta(days=i) for i in range(min(begins, days), days + extra_days)]
 
 
+def first_day(settings: Settings) -> date:
+    return date.fromisoformat(landing.read_manifest(settings.landing_dir)["start_date"])
+
+
 @dataclass
 class Snapshot:
     """What must survive a blocked run: the champion, the scores, the raw rows of earlier days."""
@@ -57,6 +61,13 @@ def snapshot(settings: Settings, before: date) -> Snapshot:
     return Snapshot(str(registry.version_by_alias(client, registry.CHAMPION).version), scores, counts)
 
 
+def rows_landed_on(settings: Settings, day: date) -> dict[str, pd.DataFrame]:
+    """Per raw table, the rows of one landing day (with their load time): what a blocked day must not change."""
+    wh = Warehouse(settings.warehouse_path)
+    return {t: wh.query(f"select * from raw.{t} where _landed_date = ? order by 1, _loaded_at", [day])
+            for t in ("leads", "activities", "conversions", "consents", "campaigns")}
+
+
 def run_job(settings: Settings, job_name: str, **kwargs):
     job = build_definitions(settings).resolve_job_def(job_name)
     with DagsterInstance.from_config(str(settings.dagster_home)) as instance:
@@ -72,6 +83,15 @@ def failed_checks(result) -> dict[str, str]:
             if not evaluation.passed:
                 failed[evaluation.check_name] = evaluation.description or ""
     return failed
+
+
+def check_evaluations(result) -> dict[tuple[str, str], object]:
+    """(asset, check name) -> the check's evaluation, for every check evaluated in the run."""
+    return {
+        (e.event_specific_data.asset_key.to_user_string(), e.event_specific_data.check_name): e.event_specific_data
+        for e in result.all_events
+        if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION
+    }
 
 
 def materialized(result) -> set[str]:

@@ -42,6 +42,8 @@ def test_a_bad_landing_day_is_stopped_by_its_check(good_home, scenario):
     assert check in failed and message in failed[check], failed
     assert "lead_scores" not in faults.materialized(result)
     assert_nothing_lost(good_home, before, bad_day)
+    # a blocked day leaves nothing of itself in raw, whichever check blocked it
+    assert {t: len(rows) for t, rows in faults.rows_landed_on(good_home, bad_day).items()} == dict.fromkeys(before.raw_counts, 0)
 
 
 def test_a_clean_landing_day_passes_every_check(good_home):
@@ -49,6 +51,39 @@ def test_a_clean_landing_day_passes_every_check(good_home):
     result = faults.run_job(good_home, "daily_scoring", partition_key=day.isoformat())
     assert result.success and faults.failed_checks(result) == {}
     assert "lead_scores" in faults.materialized(result)
+    late = faults.check_evaluations(result)[("raw/activities", "late_arrivals")]
+    assert late.passed and late.metadata["late_rows"].value == 0 and late.metadata["rows"].value > 0
+
+
+def test_a_re_landed_day_that_fails_its_checks_keeps_its_last_good_load(good_home):
+    (day,) = faults.land_days(good_home, "clean")
+    assert faults.run_job(good_home, "ingestion", partition_key=day.isoformat()).success
+    good = faults.rows_landed_on(good_home, day)
+    assert len(good["activities"]) > 0
+    faults.land_days(good_home, "orphan_activities", extra_days=0, from_day=(day - faults.first_day(good_home)).days)
+    result = faults.run_job(good_home, "ingestion", partition_key=day.isoformat())
+    assert not result.success and "quarantined_share_within_limit" in faults.failed_checks(result)
+    after = faults.rows_landed_on(good_home, day)
+    for table, rows in good.items():
+        pd.testing.assert_frame_equal(after[table], rows)
+
+
+def test_a_late_backlog_warns_and_is_loaded(good_home):
+    """200 activities from three weeks ago land today: a warning with the volume, not a stop."""
+    from lead_scoring.simulator.scenarios import LATE_ACTIVITIES
+
+    (day,) = faults.land_days(good_home, "late_activities")
+    result = faults.run_job(good_home, "daily_scoring", partition_key=day.isoformat())
+    assert result.success and "lead_scores" in faults.materialized(result)
+    assert set(faults.failed_checks(result)) == {"late_arrivals"}
+    checks = faults.check_evaluations(result)
+    late = checks[("raw/activities", "late_arrivals")]
+    assert not late.passed and late.severity.name == "WARN"
+    assert late.metadata["late_rows"].value == LATE_ACTIVITIES
+    assert late.metadata["late_share"].value == LATE_ACTIVITIES / late.metadata["rows"].value
+    assert f"{LATE_ACTIVITIES} of {late.metadata['rows'].value} rows of raw.activities" in late.description
+    assert checks[("raw/conversions", "late_arrivals")].passed and checks[("raw/consents", "late_arrivals")].passed
+    assert len(faults.rows_landed_on(good_home, day)["activities"]) == late.metadata["rows"].value
 
 
 def test_withdrawn_consent_is_caught_then_purged(good_home):

@@ -76,10 +76,10 @@ def test_an_event_before_the_cutoff_does_change_the_features(warehouse):
     dbt_build(wh.path, tmp / "target", CUTOFF)
     before = features_at(wh, "lead_features_current")
     lead = before.lead_id.iloc[0]
-    with wh.connect() as con:
+    with wh.connect() as con:  # landed the day before the cutoff, as the daily run lands it: known at the cutoff
         con.execute(
             "insert into raw.activities values ('APAST', ?, cast(? as timestamp) - interval 1 hour, 'demo_requested', cast(? as date), now())",
-            [lead, CUTOFF, CUTOFF],
+            [lead, CUTOFF, CUTOFF - timedelta(days=1)],
         )
     dbt_build(wh.path, tmp / "target", CUTOFF)
     after = features_at(wh, "lead_features_current")

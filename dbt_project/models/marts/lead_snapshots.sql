@@ -59,7 +59,9 @@ labels as (
             when first_conversion.first_converted_at >= {{ day_start('label_windows.as_of_date') }}
                 and first_conversion.first_converted_at < {{ day_start('label_windows.label_window_end') }}
                 -- what happens after the scoring date is not known yet: with an as_of_date var in
-                -- the past, later conversions must not leak into (immature) labels
+                -- the past, later conversions must not leak into (immature) labels. The label is the
+                -- outcome, not a feature, so a conversion counts however late it landed: the
+                -- features are as known at as_of_date, the label as known now.
                 and first_conversion.first_converted_at < {{ day_start('scoring_date.scoring_date') }}
                 then 1
             else 0

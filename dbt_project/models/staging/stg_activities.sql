@@ -1,16 +1,17 @@
--- One row per activity. Re-delivered activities are collapsed to the most
--- recently loaded version so that counts are not inflated by ingestion retries.
+-- One row per activity: its current version (the latest landing day's), so that
+-- counts are not inflated by re-deliveries. A view: the deduplication is done
+-- once, in stg_activity_deliveries, and copying a million rows a day to drop a
+-- column would cost more than the filter does on each read.
 
-with latest as (
-    {{ latest_delivery('activities', ['activity_id']) }}
-)
+{{ config(materialized='view') }}
 
 select
-    cast(activity_id as {{ dbt.type_string() }}) as activity_id,
-    cast(lead_id as {{ dbt.type_string() }}) as lead_id,
-    cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
-    cast(occurred_at as date) as occurred_date,
-    {{ clean_category('activity_type') }} as activity_type,
+    activity_id,
+    lead_id,
+    occurred_at,
+    occurred_date,
+    activity_type,
     _landed_date,
     _loaded_at
-from latest
+from {{ ref('stg_activity_deliveries') }}
+where _superseded_on is null

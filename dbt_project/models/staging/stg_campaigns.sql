@@ -1,14 +1,13 @@
--- One row per campaign; the most recently loaded version of a campaign wins.
+-- One row per campaign: its current version (the latest landing day's).
 
-with latest as (
-    {{ latest_delivery('campaigns', ['campaign_id']) }}
-)
+{{ config(materialized='view') }}
 
 select
-    cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
-    {{ clean_category('channel') }} as channel,
-    cast(started_at as {{ dbt.type_timestamp() }}) as started_at,
-    cast(budget as {{ dbt.type_float() }}) as budget,
+    campaign_id,
+    channel,
+    started_at,
+    budget,
     _landed_date,
     _loaded_at
-from latest
+from {{ ref('stg_campaign_deliveries') }}
+where _superseded_on is null

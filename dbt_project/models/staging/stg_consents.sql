@@ -1,5 +1,5 @@
 -- Consent changes, one row per (lead_id, changed_at). If the same change is
--- delivered twice (possibly with a corrected flag), the latest load wins.
+-- delivered twice (possibly with a corrected flag), the latest landing day wins.
 
 with latest as (
     {{ latest_delivery('consents', ['lead_id', 'changed_at']) }}

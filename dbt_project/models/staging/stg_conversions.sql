@@ -1,5 +1,5 @@
--- Conversions, deduplicated on (lead_id, converted_at): an exact re-delivery of
--- the same conversion keeps its most recently loaded version (e.g. a corrected
+-- Conversions, deduplicated on (lead_id, converted_at): a re-delivery of
+-- the same conversion keeps the version of its latest landing day (e.g. a corrected
 -- deal_amount). The contract says at most one conversion per lead; the
 -- business rule "first conversion counts" lives in int_lead_first_conversion.
 

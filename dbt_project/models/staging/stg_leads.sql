@@ -1,23 +1,21 @@
--- One row per lead, PII removed. email, full_name, phone and company are
--- identifiers, not features, and stop here: nothing downstream of staging can
--- leak them into a feature table, a model artefact or a log.
+-- One row per lead: its current version (the latest landing day's), PII already
+-- removed in stg_lead_deliveries. A view over that table: the deduplication
+-- runs once a build, not on every read.
 
-with latest as (
-    {{ latest_delivery('leads', ['lead_id']) }}
-)
+{{ config(materialized='view') }}
 
 select
-    cast(lead_id as {{ dbt.type_string() }}) as lead_id,
-    cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
-    cast(created_at as date) as created_date,
-    -- country codes are conventionally upper case; every other category is lower case
-    nullif(upper(trim(country)), '') as country,
-    {{ clean_category('industry') }} as industry,
-    {{ clean_category('company_size') }} as company_size,
-    nullif(trim(job_title), '') as job_title,
-    {{ clean_category('seniority') }} as seniority,
-    {{ clean_category('lead_source') }} as lead_source,
-    nullif(trim(campaign_id), '') as campaign_id,
+    lead_id,
+    created_at,
+    created_date,
+    country,
+    industry,
+    company_size,
+    job_title,
+    seniority,
+    lead_source,
+    campaign_id,
     _landed_date,
     _loaded_at
-from latest
+from {{ ref('stg_lead_deliveries') }}
+where _superseded_on is null
