@@ -18,10 +18,11 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from lead_scoring.errors import LeadScoringError
+from lead_scoring.sql_names import quote, quote_table
 
 
 def _schema_of(table: str) -> str:
-    return table.split(".")[0]
+    return quote(table.split(".")[0])
 
 
 _kept_open: dict[str, Any] = {}  # DuckDB file -> the connection holding its database open (keep_open)
@@ -88,14 +89,14 @@ class DuckDb:
                     con.execute(f"create schema if not exists {_schema_of(current.table)}")
                     con.register("incoming", arrow)
                     if current.whole_table:
-                        con.execute(f"create or replace table {current.table} as select * from incoming")
+                        con.execute(f"create or replace table {quote_table(current.table)} as select * from incoming")
                     else:
-                        con.execute(f"create table if not exists {current.table} as select * from incoming limit 0")
+                        con.execute(f"create table if not exists {quote_table(current.table)} as select * from incoming limit 0")
                         con.execute(
-                            f"delete from {current.table} where {current.key_column} in (select unnest(?))",
+                            f"delete from {quote_table(current.table)} where {quote(current.key_column)} in (select unnest(?))",
                             [list(current.key_values)],
                         )
-                        con.execute(f"insert into {current.table} by name select * from incoming")
+                        con.execute(f"insert into {quote_table(current.table)} by name select * from incoming")
                     con.unregister("incoming")
                     inserted += arrow.num_rows
                 con.execute("commit")
@@ -128,6 +129,10 @@ def postgres_type(arrow_type: pa.DataType) -> str:
     if pa.types.is_dictionary(arrow_type):
         return postgres_type(arrow_type.value_type)
     return "text"
+
+
+# postgres_type's names as information_schema.columns spells them.
+_INFORMATION_TYPES = {"timestamp": "timestamp without time zone", "timestamptz": "timestamp with time zone"}
 
 
 def _csv_ready(arrow: pa.Table) -> pa.Table:
@@ -174,8 +179,9 @@ class Postgres:
         return pacsv.read_csv(
             buffer,
             read_options=pacsv.ReadOptions(column_names=names),
+            # COPY writes NULL as an unquoted empty field and nothing else: "null", "NA" or "n/a" are values.
             convert_options=pacsv.ConvertOptions(
-                column_types=schema, strings_can_be_null=True, quoted_strings_can_be_null=False,
+                column_types=schema, strings_can_be_null=True, quoted_strings_can_be_null=False, null_values=[""],
                 true_values=["t"], false_values=["f"],
             ),
         )
@@ -190,10 +196,20 @@ class Postgres:
             con.commit()
 
     def _create(self, table: str, arrow: pa.Table, replace: bool, cur) -> None:
-        columns = ", ".join(f'"{field.name}" {postgres_type(field.type)}' for field in arrow.schema)
+        wanted = [(field.name, postgres_type(field.type)) for field in arrow.schema]
         if replace:
-            cur.execute(f"drop table if exists {table}")
-        cur.execute(f"create table if not exists {table} ({columns})")
+            schema, name = table.split(".", 1)
+            cur.execute("select column_name, data_type from information_schema.columns where table_schema = %s "
+                        "and table_name = %s order by ordinal_position", [schema, name])
+            if [(column, kind) for column, kind in cur.fetchall()] == [(c, _INFORMATION_TYPES.get(t, t)) for c, t in wanted]:
+                # Same columns: emptied in place (as fast as a drop, and as transactional), so the views that
+                # read it, dbt's or an analyst's, stay.
+                cur.execute(f"truncate {quote_table(table)}")
+                return
+            # Other columns: views on the old ones could not read the new table; dbt rebuilds its own.
+            cur.execute(f"drop table if exists {quote_table(table)} cascade")
+        columns = ", ".join(f"{quote(column)} {kind}" for column, kind in wanted)
+        cur.execute(f"create table if not exists {quote_table(table)} ({columns})")
 
     def _ensure_table(self, table: str, arrow: pa.Table | None = None) -> None:
         """Create the table (or only its schema) in a short transaction of its own, serialised across processes.
@@ -215,8 +231,8 @@ class Postgres:
         buffer = io.BytesIO()
         pacsv.write_csv(_csv_ready(arrow), buffer, pacsv.WriteOptions(include_header=False))
         buffer.seek(0)
-        columns = ", ".join(f'"{name}"' for name in arrow.column_names)
-        cur.copy_expert(f"copy {table} ({columns}) from stdin with (format csv)", buffer)
+        columns = ", ".join(quote(name) for name in arrow.column_names)
+        cur.copy_expert(f"copy {quote_table(table)} ({columns}) from stdin with (format csv)", buffer)
 
     def replace(self, replacements: Iterable) -> int:
         inserted, created = 0, set()
@@ -233,7 +249,7 @@ class Postgres:
                             if current.table not in created:
                                 self._ensure_table(current.table, arrow)
                                 created.add(current.table)
-                            cur.execute(f"delete from {current.table} where {current.key_column} = any(%s)", [list(current.key_values)])
+                            cur.execute(f"delete from {quote_table(current.table)} where {quote(current.key_column)} = any(%s)", [list(current.key_values)])
                         self._copy_in(cur, current.table, arrow)
                         inserted += arrow.num_rows
                 con.commit()

@@ -1,6 +1,7 @@
 """Flat export: the `flat_import` job loads a CRM export (one row per lead) with its mapping file.
 
-The same work as `lead-scoring import PATH --mapping FILE --no-train`. The import
+The same work as `lead-scoring import PATH --mapping FILE --no-train`, all or nothing
+(``flat.journal``): a failed parse or build leaves the previous import as it was. The import
 generates the export's dbt project under the home folder and makes it the home's
 source: reload the code location afterwards (Deployment > Reload) so the
 features group shows the export's dbt models, then run `retrain`.
@@ -31,13 +32,19 @@ class FlatImportConfig(dg.Config):
 )
 def flat_export(context: dg.AssetExecutionContext, config: FlatImportConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
     from lead_scoring.demo import prepare_manifest
-    from lead_scoring.flat import importer
+    from lead_scoring.flat import importer, journal
+    from lead_scoring.flat.pipeline import dbt_build
 
     settings, target = Settings.from_env(), warehouse.get()
     if target.engine == "duckdb":  # the run's resource names the file; a Postgres URL comes from the same environment
         settings = dataclasses.replace(settings, warehouse_path=target.path)
-    report = importer.import_export(settings, config.mapping, config.path or None)
-    prepare_manifest(settings)
+    checked = importer.read_and_check(settings, config.mapping, config.path or None)
+    with journal.all_or_nothing(settings) as recovered:  # the import counts only once its dbt project builds
+        if recovered:
+            context.log.warning("an earlier import that did not finish was undone first")
+        report = importer.write_import(settings, checked)
+        prepare_manifest(settings)
+        dbt_build(settings)
     context.log.info(importer.render(report))
     auc = sorted(report.leakage_auc.items(), key=lambda item: -item[1])
     return dg.MaterializeResult(

@@ -14,6 +14,7 @@ from lead_scoring.defs.scoring import lead_scores
 from lead_scoring.defs.training import training_set
 from lead_scoring.resources import GreatExpectationsResource, WarehouseResource
 from lead_scoring.settings import Settings
+from lead_scoring.sql_names import quote
 
 TRAINING_TABLE = tables.TRAINING_SET
 SCORES_TABLE = tables.SCORES
@@ -82,7 +83,7 @@ def splits_are_disjoint(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     from lead_scoring.ml.features import feature_contract
 
     features = [f.name for f in feature_contract(Settings.from_env().dbt_manifest_path)]
-    frame = warehouse.get().query(f"select lead_id, split, {', '.join(features)} from {TRAINING_TABLE}")
+    frame = warehouse.get().query(f"select lead_id, split, {', '.join(map(quote, features))} from {TRAINING_TABLE}")
     found = dataset.split_overlap(frame, features)
     leads, rows = found["leads_in_several_splits"], found["feature_rows_in_several_splits"]
     return blocking_result(

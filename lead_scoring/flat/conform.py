@@ -12,8 +12,7 @@ it is a lead without an outcome yet, scored but not trained on.
 
 from __future__ import annotations
 
-import re
-import unicodedata
+import difflib
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -22,14 +21,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lead_scoring.errors import LeadScoringError
+from lead_scoring.flat.literal import internal_names
 from lead_scoring.flat.mapping import Mapping
+from lead_scoring.flat.parsing import NumberFormat, numeric_with_separators, parse_numbers, parse_timestamps
 from lead_scoring.flat.reader import RawExport
 
-NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 BOOLEAN_VALUES = {"yes": True, "no": False, "true": True, "false": False, "y": True, "n": False}
 NUMERIC_SHARE = 0.98  # a column is numeric when at least this share of its values are numbers
-# Names the training contract uses for its own columns: an export column never takes one.
-CONTRACT_NAMES = {"lead_id", "as_of_date", "lead_created_date", "converted", "converted_within_30d", "label_is_mature", "split"}
 ROW = "_row"
 
 
@@ -40,12 +38,13 @@ class ExportContentError(LeadScoringError):
 @dataclass
 class ColumnSpec:
     original: str
-    name: str  # snake_case name in the warehouse
+    name: str  # the warehouse name (literal.internal_names); `original` is shown wherever people read it
     role: str  # id, label, timestamp, feature, pii, post_outcome
     feature_type: str | None = None
     null_share: float = 0.0
     distinct: int = 0
     excluded: str | None = None  # why a would-be feature is not one (constant, leakage)
+    note: str | None = None  # what the mapping could say to read the column better (numbers with separators)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -59,21 +58,6 @@ class ConformedExport:
 
     def by_role(self, role: str) -> list[ColumnSpec]:
         return [c for c in self.columns if c.role == role]
-
-
-def snake_names(originals: list[str], keys: set[str]) -> dict[str, str]:
-    """Lower-case SQL names; only the id and label columns (``keys``) may take a name the contract uses."""
-    names, used = {}, set()
-    for original in originals:
-        ascii_name = unicodedata.normalize("NFKD", original).encode("ascii", "ignore").decode()  # Région -> Region
-        base = re.sub(r"[^0-9a-z]+", "_", ascii_name.lower()).strip("_") or "column"
-        base = f"c_{base}" if base[0].isdigit() else base
-        name, n = base, 2
-        while name in used or (original not in keys and name in CONTRACT_NAMES):
-            name, n = f"{base}_{n}", n + 1
-        used.add(name)
-        names[original] = name
-    return names
 
 
 def normalise_text(values: pa.ChunkedArray, case: str, collapse: bool) -> pa.ChunkedArray:
@@ -91,18 +75,18 @@ def _with_missing(values: pa.ChunkedArray, tokens: pa.Array) -> pa.ChunkedArray:
     return pc.if_else(pc.is_in(values, value_set=tokens), pa.scalar(None, pa.string()), values)
 
 
-def infer_type(values: pa.ChunkedArray) -> str:
+def infer_type(values: pa.ChunkedArray, number_format: NumberFormat | None = None) -> str:
     present = pc.drop_null(values)
     if len(present) == 0:
         return "categorical"
     distinct = set(pc.unique(pc.utf8_lower(present)).to_pylist())
     if distinct <= set(BOOLEAN_VALUES):
         return "boolean"
-    numbers = pc.sum(pc.match_substring_regex(present, NUMBER)).as_py() or 0
+    numbers = len(present) - (pc.sum(parse_numbers(present, number_format).bad).as_py() or 0)
     return "numeric" if numbers >= NUMERIC_SHARE * len(present) else "categorical"
 
 
-def _typed(values: pa.ChunkedArray, feature_type: str) -> tuple[pa.ChunkedArray, pa.ChunkedArray | None]:
+def _typed(values: pa.ChunkedArray, feature_type: str, number_format: NumberFormat | None) -> tuple[pa.ChunkedArray, pa.ChunkedArray | None]:
     """Typed values and, for numbers, where a present value did not parse."""
     if feature_type == "categorical":
         return values, None
@@ -113,9 +97,8 @@ def _typed(values: pa.ChunkedArray, feature_type: str) -> tuple[pa.ChunkedArray,
         index = pc.index_in(lowered, value_set=keys)
         typed = pc.take(flags, index)
         return pc.cast(typed, pa.float64()), pc.and_(pc.is_valid(values), pc.is_null(index))
-    bad = pc.and_(pc.is_valid(values), pc.invert(pc.match_substring_regex(values, NUMBER)))
-    clean = pc.if_else(bad, pa.scalar(None, pa.string()), values)
-    return pc.cast(clean, pa.float64()), bad
+    numbers = parse_numbers(values, number_format)
+    return numbers.values, numbers.bad
 
 
 def _normalised_tokens(tokens: tuple[str, ...], mapping: Mapping) -> pa.Array:
@@ -131,13 +114,14 @@ def _label(values: pa.ChunkedArray, mapping: Mapping) -> tuple[pa.ChunkedArray, 
     return pc.cast(coded, pa.int8()), outside
 
 
-def _timestamp(values: pa.ChunkedArray, fmt: str | None) -> tuple[pa.Array, pa.Array]:
-    text = values.to_pandas()
-    parsed = pd.to_datetime(text, format=fmt or "mixed", errors="coerce")
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-    bad = parsed.isna().to_numpy()
-    return pa.array(parsed.astype("datetime64[us]"), pa.timestamp("us")), pa.array(bad)
+def _timestamp(values: pa.ChunkedArray, mapping: Mapping, path) -> tuple[pa.Array, list[tuple[str, pa.Array]]]:
+    """One format for the whole column (the mapping's, or the one inferred): values that do not fit it are quarantined."""
+    column = mapping.timestamp.column
+    try:
+        parsed = parse_timestamps(values, mapping.timestamp.format, column)
+    except LeadScoringError as error:
+        raise ExportContentError(f"{path}: {error}") from None
+    return parsed.values, [(f"missing timestamp {column!r}", pc.is_null(values)), *parsed.reasons]
 
 
 def _duplicate_ids(ids: pa.ChunkedArray, text: pa.Table) -> tuple[np.ndarray, np.ndarray]:
@@ -158,16 +142,24 @@ def _duplicate_ids(ids: pa.ChunkedArray, text: pa.Table) -> tuple[np.ndarray, np
     return copy, conflict
 
 
+def missing_columns_message(raw: RawExport, mapping: Mapping, missing: list[str]) -> str:
+    """Names what the mapping asked for and what is close; never lists the header (the file may not be an export)."""
+    header = raw.table.column_names
+    hints = {name: close[0] for name in missing if (close := difflib.get_close_matches(name, header, n=1, cutoff=0.8))}
+    return (
+        f"{raw.path}: column(s) {missing} named in mapping {mapping.source_file} are not among "
+        f"the export's {len(header)} columns" + (f"; close matches: {hints}" if hints else "")
+        + "; check the mapping's column names and csv.delimiter"
+    )
+
+
 def conform(raw: RawExport, mapping: Mapping) -> ConformedExport:
     table = raw.table
     missing = [c for c in dict.fromkeys(mapping.referenced_columns()) if c not in table.column_names]
     if missing:
-        raise ExportContentError(
-            f"{raw.path}: column(s) {missing} named in mapping {mapping.source_file} are not in the export "
-            f"(its columns: {table.column_names})"
-        )
+        raise ExportContentError(missing_columns_message(raw, mapping, missing))
     originals = [c for c in table.column_names if c not in mapping.drop]
-    names = snake_names(originals, {mapping.id_column, mapping.label.column})
+    names = internal_names(originals)
     tokens = _normalised_tokens(mapping.missing_tokens, mapping)
     n = table.num_rows
     reasons: list[tuple[str, pa.ChunkedArray | pa.Array]] = []
@@ -178,8 +170,10 @@ def conform(raw: RawExport, mapping: Mapping) -> ConformedExport:
     for original in originals:
         role, values = roles.get(original, "feature"), table.column(original)
         spec = ColumnSpec(original, names[original], role)
-        if role in ("id", "pii"):
-            values = _with_missing(pc.utf8_trim_whitespace(values), pa.array([""], pa.string()))
+        # No warehouse text type holds NUL (Postgres refuses it): such a value is a corrupt field, not data.
+        reasons.append((f"NUL character in {original!r}", pc.match_substring(values, "\x00")))
+        if role in ("id", "pii", "timestamp"):  # case folding would turn a `Z` zone into `z`
+            values = _with_missing(pc.utf8_trim_whitespace(values), pa.array([""], pa.string()) if role != "timestamp" else tokens)
             if role == "id":
                 reasons.insert(0, (f"missing id {original!r}", pc.is_null(values)))
         else:
@@ -188,11 +182,14 @@ def conform(raw: RawExport, mapping: Mapping) -> ConformedExport:
             values, outside = _label(values, mapping)
             reasons.append((f"label {original!r} outside the declared values", outside))
         elif role == "timestamp":
-            values, bad = _timestamp(values, mapping.timestamp.format)
-            reasons.append((f"missing or unparseable timestamp {original!r}", bad))
+            values, found = _timestamp(values, mapping, raw.path)
+            reasons += found
         elif role in ("feature", "post_outcome"):
-            spec.feature_type = mapping.types.get(original) or infer_type(values)
-            values, bad = _typed(values, spec.feature_type)
+            spec.feature_type = mapping.types.get(original) or infer_type(values, mapping.number_format)
+            if spec.feature_type == "categorical" and original not in mapping.types:
+                finding = numeric_with_separators(values)
+                spec.note = finding.message(original) if finding else None
+            values, bad = _typed(values, spec.feature_type, mapping.number_format)
             if bad is not None:
                 reasons.append((f"unparseable {spec.feature_type} value in {original!r}", bad))
         spec.null_share = float(pc.sum(pc.is_null(values)).as_py() or 0) / max(n, 1)
@@ -212,9 +209,13 @@ def conform(raw: RawExport, mapping: Mapping) -> ConformedExport:
     unparsed_rows = [r["row"] - 1 for r in raw.unparsed if r["row"] is not None and r["row"] > 0]
     row_number = pa.array(np.setdiff1d(np.arange(1, n + len(raw.unparsed) + 1), unparsed_rows)[:n], pa.int64())
     typed = pa.table({**columns, ROW: row_number})
-    text = pa.table({names[o]: table.column(o) for o in originals}).append_column(ROW, row_number)
+    text = pa.table({names[o]: pc.replace_substring(table.column(o), "\x00", "\ufffd") for o in originals}).append_column(ROW, row_number)
     quarantined = text.filter(bad).append_column("_reason", pc.filter(reason, bad))
-    unparsed = [{**{names[o]: None for o in originals}, ROW: (r["row"] or 0) - 1, "_reason": f"line did not parse ({r['reason']}): {r['text'][:200]}"} for r in raw.unparsed]
+    # The line's text is the row's only value: it goes into the first column, and never into the reason, which
+    # error messages count and print.
+    first = names[originals[0]]
+    unparsed = [{**{names[o]: None for o in originals}, first: (r["text"] or "")[:1000].replace("\x00", ""), ROW: (r["row"] or 0) - 1,
+                 "_reason": f"line did not parse ({r['reason']})"} for r in raw.unparsed]
     if unparsed:
         quarantined = pa.concat_tables([quarantined, pa.Table.from_pylist(unparsed, schema=quarantined.schema)])
     return ConformedExport(typed.filter(pc.invert(bad)), quarantined, specs)

@@ -117,8 +117,19 @@ def refuse_simulated_home(settings: Settings) -> None:
         )
 
 
-def import_export(settings: Settings, mapping_file: Path, export_path: Path | None = None) -> ImportReport:
-    """Read, check, load and record one export; generate and parse its dbt project."""
+@dataclass
+class CheckedExport:
+    """An export read, typed, split into valid and quarantined rows and scanned for leakage: nothing written yet."""
+
+    mapping: Mapping
+    encoding: str
+    conformed: conform_lib.ConformedExport
+    labels: np.ndarray
+    leakage: tuple[dict[str, float], list[str], list[str]]
+
+
+def read_and_check(settings: Settings, mapping_file: Path, export_path: Path | None = None) -> CheckedExport:
+    """Everything that can refuse an export before a single write."""
     refuse_simulated_home(settings)
     mapping = load_mapping(Path(mapping_file), Path(export_path) if export_path else None)
     if mapping.path is None:
@@ -126,15 +137,19 @@ def import_export(settings: Settings, mapping_file: Path, export_path: Path | No
     raw = read_export(mapping.path, mapping.csv)
     conformed = conform_lib.conform(raw, mapping)
     conform_lib.check_quarantine_share(conformed, mapping, mapping.path)
-    label = conformed.valid.column(conformed.by_role("label")[0].name)
-    labels = label.drop_null().to_numpy()
+    labels = conformed.valid.column(conformed.by_role("label")[0].name).drop_null().to_numpy()
     if len(np.unique(labels)) < 2:
         raise FlatImportError(f"{mapping.path}: column {mapping.label.column!r} holds {len(labels)} outcomes of one class only: nothing to learn")
-    auc, flagged, warned = leakage_findings(conformed, mapping)
-    features = [c for c in conformed.by_role("feature") if not c.excluded]
-    if not features:
+    leakage = leakage_findings(conformed, mapping)
+    if not [c for c in conformed.by_role("feature") if not c.excluded]:
         raise FlatImportError(f"{mapping.path}: no usable feature column is left after the mapping and the leakage scan")
+    return CheckedExport(mapping, raw.encoding, conformed, labels, leakage)
 
+
+def write_import(settings: Settings, checked: CheckedExport) -> ImportReport:
+    """Load the rows, generate the export's dbt project and record the import (``source.json``)."""
+    mapping, conformed, labels = checked.mapping, checked.conformed, checked.labels
+    auc, flagged, warned = checked.leakage
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     _write(settings.warehouse(), mapping, conformed, loaded_at)
     project = dbt_project.write_project(settings.flat_dir / "dbt", mapping, conformed.columns)
@@ -144,7 +159,7 @@ def import_export(settings: Settings, mapping_file: Path, export_path: Path | No
         export_path=str(mapping.path),
         mapping_file=str(mapping.source_file),
         mapping_digest=mapping.digest,
-        encoding=raw.encoding,
+        encoding=checked.encoding,
         raw_table=f"raw.{mapping.name}",
         quarantine_table=f"quarantine.{mapping.name}",
         landed=conformed.valid.num_rows + conformed.quarantined.num_rows,
@@ -162,10 +177,16 @@ def import_export(settings: Settings, mapping_file: Path, export_path: Path | No
         split_seed=mapping.split_seed,
         imported_at=loaded_at.isoformat(),
         dbt_project_dir=str(project),
+        notes=[c.note for c in conformed.columns if c.note],
     )
     settings.flat_dir.mkdir(parents=True, exist_ok=True)
     settings.flat_source_file.write_text(json.dumps(report.__dict__, indent=2))
     return report
+
+
+def import_export(settings: Settings, mapping_file: Path, export_path: Path | None = None) -> ImportReport:
+    """Read, check, load and record one export (no journal: ``pipeline`` and the ``flat_import`` job add it)."""
+    return write_import(settings, read_and_check(settings, mapping_file, export_path))
 
 
 def read_record(settings: Settings) -> dict | None:
@@ -184,7 +205,8 @@ def run_tags(settings: Settings) -> dict[str, str]:
     record = read_record(settings)
     if record is None:
         return {}
-    excluded = {c["original"]: c["excluded"] for c in record["columns"] if c["excluded"]}
+    # Tag keys allow only a few characters (MLflow refuses `(` or `?`): keys use the warehouse name, values the original.
+    excluded = {c["name"]: f"{c['original']}: {c['excluded']}" for c in record["columns"] if c["excluded"]}
     tags = {
         "source": f"flat:{record['name']}",
         "flat_export": record["export_path"],
@@ -196,7 +218,7 @@ def run_tags(settings: Settings) -> dict[str, str]:
         "excluded_post_outcome": ",".join(c["original"] for c in record["columns"] if c["role"] == "post_outcome") or "none",
     }
     tags.update({f"leakage_auc.{name}": f"{record['leakage_auc'][name]:.4f}" for name in record["leakage_flagged"] + record["leakage_warned"]})
-    tags.update({f"excluded.{original}"[:250]: reason for original, reason in excluded.items()})
+    tags.update({f"excluded.{name}": reason for name, reason in excluded.items()})
     return tags
 
 
@@ -221,6 +243,8 @@ def render(report: ImportReport) -> str:
                          "(likely filled in after the outcome; allow it with `leakage_allow` in the mapping)")
     for name in report.leakage_warned:
         lines.append(f"  warning     {name}: univariate ROC AUC {report.leakage_auc[name]:.3f} above 0.80, kept: worth a look")
+    for note in report.notes:
+        lines.append(f"  note        {note}")
     constant = [c["original"] for c in columns if c["excluded"] == "constant"]
     if constant:
         lines.append(f"  constant    {constant}: one value only, not features")

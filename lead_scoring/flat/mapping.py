@@ -18,11 +18,12 @@ from pathlib import Path
 import yaml
 
 from lead_scoring.errors import LeadScoringError
+from lead_scoring.flat.parsing import NumberFormat
 
 CASES = ("lower", "upper", "keep")
 KNOWN_KEYS = {
     "name", "path", "id_column", "label", "timestamp", "missing_tokens", "drop", "pii", "post_outcome",
-    "normalise", "csv", "types", "leakage_allow", "max_quarantine_share", "split_seed", "description",
+    "normalise", "csv", "types", "number_format", "leakage_allow", "max_quarantine_share", "split_seed", "description",
 }
 FEATURE_TYPES = ("numeric", "categorical", "boolean")
 
@@ -67,6 +68,7 @@ class Mapping:
     collapse_whitespace: bool = True
     csv: CsvSpec = CsvSpec()
     types: dict[str, str] = field(default_factory=dict)
+    number_format: NumberFormat | None = None  # thousands separator, decimal mark, currency signs of numeric columns
     leakage_allow: tuple[str, ...] = ()
     max_quarantine_share: float = 0.05
     split_seed: int = 7
@@ -90,8 +92,8 @@ def _strings(value, where: str) -> tuple[str, ...]:
         return ()
     if isinstance(value, (str, int, float, bool)):
         value = [value]
-    if not isinstance(value, list):
-        raise MappingError(f"{where} must be a list of strings, got {value!r}")
+    if not isinstance(value, list) or any(not isinstance(v, (str, int, float)) for v in value):
+        raise MappingError(f"{where} must be a list of texts, got {type(value).__name__}")
     if any(isinstance(v, bool) for v in value):  # YAML reads bare yes / no / on / off as booleans
         raise MappingError(f"{where}: {value!r} holds a YAML boolean; quote the values, e.g. ['yes'] or ['no']")
     return tuple(str(v) for v in value)
@@ -105,62 +107,119 @@ def _label(raw, source: Path) -> LabelSpec:
         raise MappingError(f"{source}: label.positive and label.negative must each list at least one value")
     if set(positive) & set(negative):
         raise MappingError(f"{source}: values {sorted(set(positive) & set(negative))} are both positive and negative")
-    return LabelSpec(str(raw["column"]), positive, negative)
+    return LabelSpec(_text(raw["column"], f"{source}: label.column"), positive, negative)
+
+
+def _section(raw: dict, key: str, source: Path) -> dict:
+    value = raw.get(key) or {}
+    if not isinstance(value, dict):
+        raise MappingError(f"{source}: `{key}` must be a mapping of keys, got {type(value).__name__}")
+    return value
+
+
+def _text(value, where: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise MappingError(f"{where} must be a text, got {type(value).__name__}")
+    return str(value)
+
+
+def _share(value, where: str) -> float:
+    try:
+        share = float(value) if not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        share = None
+    if share is None or not 0 <= share <= 1:
+        raise MappingError(f"{where} is {value!r}: expected a share between 0 and 1, e.g. 0.05")
+    return share
+
+
+def _seed(value, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise MappingError(f"{where} is {value!r}: expected a whole number of at least 0, e.g. 7")
+    return value
+
+
+def _csv(raw: dict, source: Path) -> CsvSpec:
+    spec = CsvSpec(*(_text(raw.get(key, default), f"{source}: csv.{key}") for key, default in
+                     (("delimiter", ","), ("quote", '"'), ("encoding", "auto"))))
+    for key in ("delimiter", "quote"):
+        value = getattr(spec, key)
+        if len(value) != 1 or value in "\r\n":
+            raise MappingError(f"{source}: csv.{key} is {value!r}: it must be one character (not a line break), e.g. ';' or '\\t'")
+    if spec.delimiter == spec.quote:
+        raise MappingError(f"{source}: csv.delimiter and csv.quote are both {spec.delimiter!r}")
+    return spec
+
+
+def _timestamp(raw, source: Path) -> TimestampSpec | None:
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        raw = {"column": raw}
+    if not isinstance(raw, dict) or "column" not in raw:
+        raise MappingError(f"{source}: `timestamp` must be a column name or {{column: ..., format: '%Y-%m-%d'}}")
+    fmt = raw.get("format")
+    return TimestampSpec(_text(raw["column"], f"{source}: timestamp.column"), None if fmt is None else _text(fmt, f"{source}: timestamp.format"))
+
+
+def _read_text(source: Path) -> str:
+    if not source.is_file():
+        raise MappingError(f"mapping file {source} not found" if not source.exists() else f"mapping {source} is not a file")
+    try:
+        return source.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise MappingError(f"{source} is not UTF-8 text (byte {error.start} does not decode): save the mapping as UTF-8") from None
 
 
 def load_mapping(mapping_file: Path, path_override: Path | None = None) -> Mapping:
     """Read and check a mapping file; every problem is reported with the file and the key."""
     source = Path(mapping_file)
-    if not source.exists():
-        raise MappingError(f"mapping file {source} not found")
-    text = source.read_text(encoding="utf-8")
+    text = _read_text(source)
     try:
         raw = yaml.safe_load(text) or {}
     except yaml.YAMLError as error:
         raise MappingError(f"{source} is not valid YAML: {error}") from error
     if not isinstance(raw, dict):
         raise MappingError(f"{source}: expected a mapping of keys, got {type(raw).__name__}")
-    unknown = sorted(set(raw) - KNOWN_KEYS)
+    unknown = sorted(map(str, set(raw) - KNOWN_KEYS))
     if unknown:
         raise MappingError(f"{source}: unknown keys {unknown} (known: {sorted(KNOWN_KEYS)})")
     for key in ("name", "id_column", "label"):
         if key not in raw:
             raise MappingError(f"{source}: `{key}` is required")
-    name = str(raw["name"])
+    name = _text(raw["name"], f"{source}: name")
     if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", name):
         raise MappingError(f"{source}: name {name!r} must be lower-case letters, digits and _ (it names warehouse tables)")
-    normalise = raw.get("normalise") or {}
+    normalise = _section(raw, "normalise", source)
     case = str(normalise.get("case", "lower"))
     if case not in CASES:
         raise MappingError(f"{source}: normalise.case is {case!r}, expected one of {CASES}")
-    csv = raw.get("csv") or {}
-    timestamp = raw.get("timestamp")
-    if isinstance(timestamp, str):
-        timestamp = {"column": timestamp}
-    types = {str(k): str(v) for k, v in (raw.get("types") or {}).items()}
+    types = {_text(k, f"{source}: types"): str(v) for k, v in _section(raw, "types", source).items()}
     bad_types = {k: v for k, v in types.items() if v not in FEATURE_TYPES}
     if bad_types:
         raise MappingError(f"{source}: types {bad_types} must be one of {FEATURE_TYPES}")
-    path = path_override or raw.get("path")
-    if path is not None and not Path(path).is_absolute():
-        path = source.parent / path  # a relative path is relative to the mapping file
+    path = Path(path_override) if path_override else raw.get("path")
+    if path is not None:
+        path = path if isinstance(path, Path) else Path(_text(path, f"{source}: path"))
+        path = path if path.is_absolute() else source.parent / path  # a relative path is relative to the mapping file
     return Mapping(
         name=name,
         source_file=source,
-        path=Path(path) if path is not None else None,
-        id_column=str(raw["id_column"]),
+        path=path,
+        id_column=_text(raw["id_column"], f"{source}: id_column"),
         label=_label(raw["label"], source),
-        timestamp=TimestampSpec(str(timestamp["column"]), timestamp.get("format")) if timestamp else None,
+        timestamp=_timestamp(raw.get("timestamp"), source),
         missing_tokens=_strings(raw.get("missing_tokens", [""]), f"{source}: missing_tokens"),
         drop=_strings(raw.get("drop"), f"{source}: drop"),
         pii=_strings(raw.get("pii"), f"{source}: pii"),
         post_outcome=_strings(raw.get("post_outcome"), f"{source}: post_outcome"),
         case=case,
         collapse_whitespace=bool(normalise.get("whitespace", True)),
-        csv=CsvSpec(str(csv.get("delimiter", ",")), str(csv.get("quote", '"')), str(csv.get("encoding", "auto"))),
+        csv=_csv(_section(raw, "csv", source), source),
         types=types,
+        number_format=NumberFormat.from_mapping(raw["number_format"], source) if raw.get("number_format") is not None else None,
         leakage_allow=_strings(raw.get("leakage_allow"), f"{source}: leakage_allow"),
-        max_quarantine_share=float(raw.get("max_quarantine_share", 0.05)),
-        split_seed=int(raw.get("split_seed", 7)),
+        max_quarantine_share=_share(raw.get("max_quarantine_share", 0.05), f"{source}: max_quarantine_share"),
+        split_seed=_seed(raw.get("split_seed", 7), f"{source}: split_seed"),
         digest=hashlib.sha256(text.encode()).hexdigest()[:16],
     )

@@ -25,15 +25,23 @@ class NoChampionError(LeadScoringError):
     pass
 
 
-def _require_champion(settings: Settings) -> None:
-    """Before scoring: the gate may have rejected the export's first model, and then there is nothing to score with."""
+def require_promoted(settings: Settings, challenger_before: str | None) -> None:
+    """After the retrain: this import's model must be the champion, else the import does not count.
+
+    The gate may reject the export's first model (nothing to score with), or a
+    later export's model that loses to the champion: either way the journal puts
+    the previous import back, champion and scores included.
+    """
     from lead_scoring.ml import registry
 
     client = registry.connect(settings.mlflow_tracking_uri, settings.mlflow_artifacts)
-    if registry.version_by_alias(client, registry.CHAMPION) is None:
-        challenger = registry.version_by_alias(client, registry.CHALLENGER)
-        reasons = challenger.tags.get("promotion_reasons", "no decision recorded") if challenger else "no model registered"
-        raise NoChampionError(f"the promotion gate did not promote the export's first model, so nothing was scored: {reasons}")
+    champion, challenger = (registry.version_by_alias(client, alias) for alias in (registry.CHAMPION, registry.CHALLENGER))
+    if challenger is None or challenger.version == challenger_before:
+        raise NoChampionError("the retrain registered no model for the export, so nothing was scored; the previous import stays current")
+    if champion is None or champion.version != challenger.version:
+        reasons = challenger.tags.get("promotion_reasons", "no decision recorded")
+        raise NoChampionError(f"the promotion gate did not promote the export's model (version {challenger.version}), so nothing "
+                              f"was scored and the previous import stays current: {reasons}")
 
 
 def dbt_build(settings: Settings, *extra: str) -> None:
@@ -64,24 +72,34 @@ def import_and_run(
     seed: int = 7,
     out: Callable[[str], None] = print,
 ) -> dict:
+    """Check the export, then load, build, train, promote and score it as one change of the home (``journal``)."""
     from lead_scoring import demo, status
-    from lead_scoring.flat import importer
+    from lead_scoring.flat import importer, journal
     from lead_scoring.instance import ensure_dagster_home
+    from lead_scoring.ml import registry
     from lead_scoring.runs import JobRunner
 
     settings.export()
-    report = importer.import_export(settings, mapping_file, export_path)
-    out(importer.render(report))
-    demo.prepare_manifest(settings)
-    out(f"  dbt project {report.dbt_project_dir} (generated; features in its manifest)")
-    if not train:
-        return {"import": report.__dict__}
-    ensure_dagster_home(settings.dagster_home)
-    runner = JobRunner(settings, "import")  # its definitions load after the import: the export's dbt project
-    out("training, tracking in MLflow, promoting (job `retrain`)")
-    demo._run(runner, "retrain", out, run_config={"ops": {"candidate_model": {"config": {"seed": seed}}}})
-    _require_champion(settings)
-    day_before = date.fromisoformat(report.imported_at[:10]) - timedelta(days=1)
-    out(f"scoring and monitoring the leads without a conversion as of {report.imported_at[:10]} (job `daily_scoring`)")
-    demo._run(runner, "daily_scoring", out, partition_key=day_before.isoformat())
+    checked = importer.read_and_check(settings, mapping_file, export_path)  # refusals before the journal: nothing to undo
+    with journal.all_or_nothing(settings) as recovered:
+        if recovered:
+            out("an earlier import that did not finish was undone first")
+        report = importer.write_import(settings, checked)
+        out(importer.render(report))
+        demo.prepare_manifest(settings)
+        out(f"  dbt project {report.dbt_project_dir} (generated; features in its manifest)")
+        if not train:
+            dbt_build(settings)  # its models and tests must build before the import counts
+            out("  dbt build passed")
+            return {"import": report.__dict__}
+        ensure_dagster_home(settings.dagster_home)
+        client = registry.connect(settings.mlflow_tracking_uri, settings.mlflow_artifacts)
+        challenger_before = getattr(registry.version_by_alias(client, registry.CHALLENGER), "version", None)
+        runner = JobRunner(settings, "import")  # its definitions load after the import: the export's dbt project
+        out("training, tracking in MLflow, promoting (job `retrain`)")
+        demo._run(runner, "retrain", out, run_config={"ops": {"candidate_model": {"config": {"seed": seed}}}})
+        require_promoted(settings, challenger_before)
+        day_before = date.fromisoformat(report.imported_at[:10]) - timedelta(days=1)
+        out(f"scoring and monitoring the leads without a conversion as of {report.imported_at[:10]} (job `daily_scoring`)")
+        demo._run(runner, "daily_scoring", out, partition_key=day_before.isoformat())
     return {"import": report.__dict__, "status": status.collect(settings)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,21 +76,36 @@ def detect_encoding(path: Path, declared: str) -> str:
 
 
 def read_header(path: Path, encoding: str, spec: CsvSpec) -> list[str]:
-    with open(path, encoding=encoding, newline="") as handle:
-        first = handle.readline()
-    header = next(csv.reader(io.StringIO(first.lstrip("\ufeff")), delimiter=spec.delimiter, quotechar=spec.quote), [])
+    """The first record of the file: a quoted header may span lines, as a value may."""
+    try:
+        with open(path, encoding=encoding, newline="") as handle:
+            header = next(csv.reader(handle, delimiter=spec.delimiter, quotechar=spec.quote), [])
+    except csv.Error as error:
+        raise ExportFileError(f"{path}: the header line cannot be read as delimited text ({error})") from None
+    if header:
+        header[0] = header[0].removeprefix("\ufeff")
     if not header or all(not name.strip() for name in header):
         raise ExportFileError(f"{path} is empty or has no header line")
-    duplicated = sorted({name for name in header if header.count(name) > 1})
-    if duplicated:
-        raise ExportFileError(f"{path}: header repeats columns {duplicated}")
+    positions: dict[str, list[int]] = {}
+    for position, name in enumerate(header, start=1):
+        positions.setdefault(name, []).append(position)
+    repeated = [where for where in positions.values() if len(where) > 1]
+    if repeated:  # positions, not names: the message must not print a file's content
+        raise ExportFileError(f"{path}: the header repeats column names, at positions {repeated} (1 = first column)")
     return header
+
+
+def _arrow_problem(error: Exception) -> str:
+    """Arrow's reason without the row text it quotes (the file may not be an export at all)."""
+    return re.sub(r"(, got \d+)?:.*$", r"\1", str(error).split("\n")[0].removeprefix("CSV parse error: "))
 
 
 def read_export(path: Path, spec: CsvSpec) -> RawExport:
     path = Path(path)
     if not path.exists():
         raise ExportFileError(f"export file {path} not found")
+    if not path.is_file():
+        raise ExportFileError(f"export path {path} is not a file (a folder?): pass the export file itself")
     if path.stat().st_size == 0:
         raise ExportFileError(f"export file {path} is empty")
     encoding = detect_encoding(path, spec.encoding)
@@ -117,5 +132,10 @@ def read_export(path: Path, spec: CsvSpec) -> RawExport:
             ),
         )
     except (pa.ArrowInvalid, OSError) as error:
-        raise ExportFileError(f"{path} cannot be parsed as delimited text (delimiter {spec.delimiter!r}): {error}") from error
+        raise ExportFileError(
+            f"{path} cannot be parsed as delimited text (delimiter {spec.delimiter!r}, quote {spec.quote!r}): {_arrow_problem(error)}"
+        ) from None
+    if table.column_names != header:
+        raise ExportFileError(f"{path}: the header reads as {len(table.column_names)} columns one way and {len(header)} another; "
+                              "check csv.delimiter and csv.quote in the mapping")
     return RawExport(path, encoding, table, unparsed)

@@ -96,7 +96,12 @@ def record_retrain(warehouse: Warehouse, client, settings: Settings, run_id: str
         reference = rows[[f.name for f in features]].copy()
         reference["probability"] = model.predict_proba(feature_frame(rows, features))[:, 1] if len(rows) else []
         reference.insert(0, "model_version", str(champion.version))
-        replacements.append(Replacement(tables.DRIFT_REFERENCE, "model_version", [str(champion.version)], reference))
+        existing = warehouse.columns(tables.DRIFT_REFERENCE)
+        if existing and set(existing) != set(reference.columns):
+            # Another feature contract (a later export with other columns): the older references cannot share the table.
+            replacements.append(Replacement.whole(tables.DRIFT_REFERENCE, reference))
+        else:
+            replacements.append(Replacement(tables.DRIFT_REFERENCE, "model_version", [str(champion.version)], reference))
         ages = populations.test_rows_by_age(warehouse, settings)
         if len(ages):
             ages.insert(0, "model_version", str(champion.version))

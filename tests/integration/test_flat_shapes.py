@@ -160,7 +160,7 @@ def test_an_import_whose_first_model_the_gate_rejects_says_why_and_scores_nothin
     home = tmp_path / "home"
     result = run_cli(["import", str(export), "--mapping", str(mapping)], home, check=False)
     assert result.returncode != 0
-    assert "did not promote the export's first model, so nothing was scored" in result.stderr
+    assert "did not promote the export's model (version 1), so nothing was scored and the previous import stays current" in result.stderr
     assert "FAIL: expected calibration error" in result.stderr
     from lead_scoring.warehouse import Warehouse
 

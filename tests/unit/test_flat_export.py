@@ -80,10 +80,11 @@ def test_bad_rows_are_quarantined_with_their_reason_and_good_rows_kept(tmp_path)
     assert "a1" in reasons and reasons["a1"].startswith("duplicate row")
     assert list(result.quarantined.column("lead_key").to_pylist()).count("a7") == 2
     assert reasons["a8"] == "unparseable numeric value in 'Visits'"
-    unparsed = [r for r in result.quarantined.column("_reason").to_pylist() if "did not parse" in r]
-    assert len(unparsed) == 1 and "a9,Won" in unparsed[0]
+    unparsed = [row for row in result.quarantined.to_pylist() if "did not parse" in row["_reason"]]
+    # The line's text is kept in the first column, not in the reason that error messages print.
+    assert len(unparsed) == 1 and unparsed[0]["lead_key"] == "a9,Won,Google,1,No" and "a9" not in unparsed[0]["_reason"]
     rows = dict(zip(result.quarantined.column("_reason").to_pylist(), result.quarantined.column("_row").to_pylist()))
-    assert rows[unparsed[0]] == 12 and rows["unparseable numeric value in 'Visits'"] == 11  # position after the header
+    assert unparsed[0]["_row"] == 12 and rows["unparseable numeric value in 'Visits'"] == 11  # position after the header
     assert sorted(result.valid.column("lead_key").to_pylist()) == ["a1", "a2", "a3", "a4", "a5"]
     assert result.valid.num_rows + result.quarantined.num_rows == 12  # landed = loaded + quarantined
 

@@ -193,3 +193,25 @@ def test_a_kept_open_duckdb_is_opened_once_and_free_for_other_processes_after(tm
     assert _another_process_can_open(wh.path), "the file is free once the block ends"
     wh.query("select 1 as x")
     assert len(opened) == 2  # outside the block each connection opens the database, as before
+
+
+def test_texts_that_look_like_null_read_back_as_themselves(wh):
+    """Postgres results come back as CSV: "null", "NA" or "n/a" are values there, only a missing value is None.
+    (They read back as None before, so an export column named `null` vanished on Postgres.)"""
+    texts = ["null", "NULL", "NA", "n/a", "NaN", "#N/A", "", None, "nan", "None"]
+    wh.overwrite("raw.lookalikes", pa.table({"i": list(range(len(texts))), "text": pa.array(texts, pa.string())}))
+    back = wh.query_arrow("select i, text from raw.lookalikes order by i").column("text").to_pylist()
+    assert back == texts
+    assert wh.query_arrow("select text as \"null\" from raw.lookalikes where text = ?", ["null"]).column_names == ["null"]
+
+
+def test_overwriting_a_table_keeps_the_views_that_read_it(wh):
+    """A re-import overwrites raw.<export> while dbt's staging view reads it: Postgres refused to drop the table."""
+    wh.overwrite("raw.export", pa.table({"lead_id": ["a"], "group": [1.0]}))
+    wh.execute("create schema if not exists staging")
+    wh.execute('create or replace view staging.v as select lead_id, "group" from raw.export')
+    wh.overwrite("raw.export", pa.table({"lead_id": ["b", "c"], "group": [2.0, 3.0]}))
+    assert wh.query("select lead_id from staging.v order by 1").lead_id.tolist() == ["b", "c"]
+    wh.overwrite("raw.export", pa.table({"lead_id": ["d"], "other": ["x"]}))  # other columns: a new table
+    assert wh.columns("raw.export") == ["lead_id", "other"]
+    wh.execute("drop view if exists staging.v")
