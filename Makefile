@@ -24,6 +24,7 @@ demo: install manifest
 	$(BIN)/lead-scoring demo --reset
 
 test: install manifest
+	bash scripts/test-services.sh
 	$(BIN)/pytest
 
 ui: install manifest
