@@ -56,7 +56,7 @@ def test_leakage_scan_flags_tags_in_the_import_and_the_mlflow_run(trained):
     assert "LEAKAGE     'Tags': leakage: univariate ROC AUC 0.92" in importer.render(report)
     tags = trained["client"].get_run(trained["candidate"].logged.run_id).data.tags
     assert tags["leakage_flagged"] == "tags" and 0.90 < float(tags["leakage_auc.tags"]) < 0.95
-    assert tags["excluded.Tags"].startswith("leakage: univariate ROC AUC 0.92")
+    assert tags["excluded.tags"].startswith("Tags: leakage: univariate ROC AUC 0.92")  # key: warehouse name; value: the column as written
     assert tags["split_method"] == "stratified_random" and tags["split_seed"] == "7"
 
 

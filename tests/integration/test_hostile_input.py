@@ -11,6 +11,7 @@ environment variable the corpus reads appears in no file of the home and no
 row of the warehouse.
 """
 
+import html
 import json
 import subprocess
 import sys
@@ -85,6 +86,8 @@ def _check_the_home(home, output: str, warehouse: Warehouse) -> None:
     assert not _rows_holding(warehouse, SECRET)
     report = (home / "reports" / "latest.html").read_text()
     assert "<script>alert" not in report and "<img src=x" not in report
+    for original in ("Région d'origine", "<img src=x onerror=alert(1)>", "国家"):  # the model card names each feature as written
+        assert html.escape(original) in report
     catalog = next(home.rglob("static_index.html"), None) or next(home.rglob("index.html"))
     assert SECRET.encode() not in catalog.read_bytes()
 

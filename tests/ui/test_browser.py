@@ -162,7 +162,9 @@ def test_asset_graph_shows_dbt_models_training_and_scoring_and_their_edges(ui):
                       "lead_features_current", "training_set", "candidate_model", "model_promotion", "lead_scores"]
     for name in expected_nodes:
         assert any(shown_as(label, name) for label in graph["nodes"]), f"{name} not in the graph: {graph['nodes']}"
-    for upstream, downstream in [("leads", "stg_leads"), ("int_lead_snapshot_spine", "lead_snapshots"),
+    # raw leads -> every delivered version -> the current one (snapshots read the versions as known at their date)
+    for upstream, downstream in [("leads", "stg_lead_deliveries"), ("stg_lead_deliveries", "stg_leads"),
+                                 ("stg_lead_deliveries", "lead_snapshots"), ("int_lead_snapshot_spine", "lead_snapshots"),
                                  ("lead_snapshots", "training_set"), ("training_set", "candidate_model"),
                                  ("candidate_model", "model_promotion"), ("model_promotion", "lead_scores"),
                                  ("lead_features_current", "lead_scores")]:

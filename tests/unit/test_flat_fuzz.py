@@ -121,3 +121,10 @@ def test_a_name_in_a_code_span_is_one_span_with_the_name_inside(text):
     span = literal.markdown_code(text)
     fence = re.match(r"`+", span).group()
     assert span == f"{fence} {text} {fence}" and fence not in text
+
+
+def test_names_in_other_scripts_keep_their_meaning():
+    """`国家` and `Спеціалізація` became `column` and `column_2`: now they keep their letters, accents folded."""
+    names = literal.internal_names(["国家", "Спеціалізація", "Région d'origine", "🎯", "default", "exported_on", "1st touch"])
+    assert names == {"国家": "国家", "Спеціалізація": "спеціалізація", "Région d'origine": "region_d_origine", "🎯": "column_4",
+                     "default": "default", "exported_on": "exported_on_2", "1st touch": "c_1st_touch"}
