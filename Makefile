@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOME_DIR := $(or $(LEAD_SCORING_HOME),$(CURDIR)/.lead_scoring)
 DBT_SOURCES := dbt_project/dbt_project.yml $(shell find dbt_project/models dbt_project/macros dbt_project/tests -type f 2>/dev/null)
 
-.PHONY: install manifest demo test ui mlflow-ui bench bench-postgres clean
+.PHONY: install manifest demo test docs ui mlflow-ui bench bench-postgres clean
 
 install: $(VENV)/.installed
 
@@ -25,7 +25,11 @@ demo: install manifest
 
 test: install manifest
 	bash scripts/test-services.sh
+	$(BIN)/mkdocs build --strict --quiet -d $(CURDIR)/site
 	$(BIN)/pytest
+
+docs: install
+	$(BIN)/mkdocs serve -a 127.0.0.1:8000
 
 ui: install manifest
 	DAGSTER_HOME=$(HOME_DIR)/dagster LEAD_SCORING_HOME=$(HOME_DIR) \
@@ -41,4 +45,4 @@ bench-postgres: install manifest
 	$(BIN)/python benchmarks/bench_postgres.py
 
 clean:
-	rm -rf $(HOME_DIR) dbt_project/target dbt_project/logs
+	rm -rf $(HOME_DIR) dbt_project/target dbt_project/logs site

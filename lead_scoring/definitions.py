@@ -57,7 +57,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         reporting.defs,
         # One process per run: DuckDB takes one writing process at a time, and on 2 cores the
         # multiprocess executor's per-step start-up (2-4 s) costs more than it parallelises.
-        # On Kubernetes, swap in dagster_k8s.k8s_job_executor for a pod per step (README).
+        # On Kubernetes, swap in dagster_k8s.k8s_job_executor for a pod per step (docs/production.md).
         dg.Definitions(resources=build_resources(settings), executor=dg.in_process_executor),
     )
     # Owners, kinds, column schemas and catalog links in one place rather than on every asset.

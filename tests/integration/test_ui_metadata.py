@@ -6,7 +6,7 @@ from lead_scoring.definitions import defs
 from lead_scoring.defs import catalog
 from lead_scoring.ml.scoring import SCORE_COLUMNS
 
-# flat_import: the job that loads a flat CRM export (a home of its own source, see README).
+# flat_import: the job that loads a flat CRM export (a home of its own source, see docs/bring-your-own-data.md).
 AREAS = {"ingestion", "flat_import", "features", "training", "scoring", "monitoring", "reporting"}
 
 
