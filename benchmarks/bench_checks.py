@@ -83,7 +83,7 @@ def main() -> None:
         prepared = timed(work, "read, conform, quarantine split",
                          lambda: scratch.enter_context(ingest.prepared_load(wh, settings.landing_dir, list(RAW_TABLES), days)))
         timed(checks, "raw suites (GX)", lambda: validation.validate_load(project, wh, prepared))
-        timed(work, "load into raw", lambda: [ingest.load_prepared(wh, prepared, t) for t in prepared.tables])
+        timed(work, "load into raw", lambda: ingest.load_tables(wh, prepared))
     timed(work, "dbt run", lambda: dbt("run"))
     started = time.perf_counter()
     dbt("build")

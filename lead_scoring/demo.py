@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Callable
 
+from lead_scoring import tables
 from lead_scoring.errors import LeadScoringError
 from lead_scoring.instance import ensure_dagster_home
 from lead_scoring.redaction import redacted
@@ -51,8 +52,6 @@ def prepare_manifest(settings: Settings) -> Path:
     return settings.dbt_manifest_path
 
 
-# The schemas a demo fills; `--reset` on a Postgres warehouse drops these (and only these).
-DEMO_SCHEMAS = ("raw", "quarantine", "ground_truth", "staging", "intermediate", "marts", "ml", "scoring", "monitoring")
 
 
 def home_in_use(settings: Settings) -> bool:
@@ -66,7 +65,7 @@ def reset_home(settings: Settings) -> None:
         shutil.rmtree(path, ignore_errors=True)
     warehouse = settings.warehouse()
     if warehouse.engine == "postgres":
-        for schema in DEMO_SCHEMAS:
+        for schema in tables.SCHEMAS:
             warehouse.execute(f"drop schema if exists {schema} cascade")
     for path in (settings.warehouse_path, Path(f"{settings.warehouse_path}.wal")):
         path.unlink(missing_ok=True)

@@ -162,11 +162,6 @@ def _replacements(prepared: PreparedLoad, table: str) -> Iterator[Replacement]:
         yield Replacement(LOAD_STATS, "load_key", stats["load_key"].to_pylist(), with_load_columns(stats, day))
 
 
-def load_prepared(warehouse: Warehouse, prepared: PreparedLoad, table: str) -> LoadReport:
-    """Load the prepared days of one raw table in one transaction."""
-    return load_tables(warehouse, prepared, [table])[table]
-
-
 def load_tables(warehouse: Warehouse, prepared: PreparedLoad, tables: list[str] | None = None) -> dict[str, LoadReport]:
     """Load the prepared days of ``tables`` (default: all prepared) in one transaction.
 

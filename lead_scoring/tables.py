@@ -1,5 +1,8 @@
 """Names of the warehouse tables Python writes (dbt's own models are named in dbt_project/)."""
 
+# Every schema the platform writes: `demo --reset` on Postgres drops these (and only these), an import's journal keeps them.
+SCHEMAS = ("raw", "quarantine", "ground_truth", "staging", "intermediate", "marts", "ml", "scoring", "monitoring")
+
 TRAINING_SET = "ml.training_set"
 TRAINING_REFERENCE = "ml.training_reference"
 SCORES = "scoring.lead_scores"

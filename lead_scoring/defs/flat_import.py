@@ -31,21 +31,15 @@ class FlatImportConfig(dg.Config):
     "(rows that failed, with the reason); the leakage scan's finding; the export's generated dbt project.",
 )
 def flat_export(context: dg.AssetExecutionContext, config: FlatImportConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    from lead_scoring.demo import prepare_manifest
-    from lead_scoring.flat import importer, journal
-    from lead_scoring.flat.pipeline import dbt_build
+    from lead_scoring.flat import importer
+    from lead_scoring.flat.pipeline import dbt_build, staged_import
 
     settings, target = Settings.from_env(), warehouse.get()
     if target.engine == "duckdb":  # the run's resource names the file; a Postgres URL comes from the same environment
         settings = dataclasses.replace(settings, warehouse_path=target.path)
     checked = importer.read_and_check(settings, config.mapping, config.path or None)
-    with journal.all_or_nothing(settings) as recovered:  # the import counts only once its dbt project builds
-        if recovered:
-            context.log.warning("an earlier import that did not finish was undone first")
-        report = importer.write_import(settings, checked)
-        prepare_manifest(settings)
+    with staged_import(settings, checked, context.log.info) as report:  # the import counts only once its dbt project builds
         dbt_build(settings)
-    context.log.info(importer.render(report))
     auc = sorted(report.leakage_auc.items(), key=lambda item: -item[1])
     return dg.MaterializeResult(
         metadata={

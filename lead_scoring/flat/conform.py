@@ -172,12 +172,15 @@ def conform(raw: RawExport, mapping: Mapping) -> ConformedExport:
         spec = ColumnSpec(original, names[original], role)
         # No warehouse text type holds NUL (Postgres refuses it): such a value is a corrupt field, not data.
         reasons.append((f"NUL character in {original!r}", pc.match_substring(values, "\x00")))
-        if role in ("id", "pii", "timestamp"):  # case folding would turn a `Z` zone into `z`
-            values = _with_missing(pc.utf8_trim_whitespace(values), pa.array([""], pa.string()) if role != "timestamp" else tokens)
+        normalised = normalise_text(values, mapping.case, mapping.collapse_whitespace)
+        if role in ("id", "pii"):
+            values = _with_missing(pc.utf8_trim_whitespace(values), pa.array([""], pa.string()))
             if role == "id":
                 reasons.insert(0, (f"missing id {original!r}", pc.is_null(values)))
+        elif role == "timestamp":  # missing tokens matched as normalised, the text kept: folding would turn a `Z` zone into `z`
+            values = pc.if_else(pc.is_in(normalised, value_set=tokens), pa.scalar(None, pa.string()), pc.utf8_trim_whitespace(values))
         else:
-            values = _with_missing(normalise_text(values, mapping.case, mapping.collapse_whitespace), tokens)
+            values = _with_missing(normalised, tokens)
         if role == "label":
             values, outside = _label(values, mapping)
             reasons.append((f"label {original!r} outside the declared values", outside))

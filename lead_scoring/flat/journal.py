@@ -29,14 +29,12 @@ import shutil
 from pathlib import Path
 from typing import Iterator
 
+from lead_scoring import tables
 from lead_scoring.settings import Settings
 from lead_scoring.sql_names import quote, quote_table
 from lead_scoring.warehouse import Warehouse
 
-# The schemas an import, its training and its scoring write (demo.DEMO_SCHEMAS less ground_truth, which a flat home has not).
-SCHEMAS = ("raw", "quarantine", "staging", "intermediate", "marts", "ml", "scoring", "monitoring")
 JOURNAL_SCHEMA = "lead_scoring_import_journal"
-ALIASES = ("champion", "previous_champion", "challenger")
 COMPLETE = "journal.json"  # written last: a journal without it was never whole and is discarded
 
 
@@ -46,14 +44,14 @@ def journal_dir(settings: Settings) -> Path:
 
 def _postgres_relations(warehouse: Warehouse) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
     """The base tables, and the views with their SQL, of the product's schemas."""
-    marks = ", ".join("?" for _ in SCHEMAS)
-    tables = warehouse.query(
+    marks = ", ".join("?" for _ in tables.SCHEMAS)
+    found = warehouse.query(
         "select table_schema, table_name from information_schema.tables where table_type = 'BASE TABLE' "
-        f"and table_schema in ({marks}) order by 1, 2", list(SCHEMAS))
+        f"and table_schema in ({marks}) order by 1, 2", list(tables.SCHEMAS))
     # pg_views qualifies every name that is not on the search path, so a definition replays as it is.
     views = warehouse.query(f"select schemaname, viewname, definition from pg_views where schemaname in ({marks}) "
-                            "order by 1, 2", list(SCHEMAS))
-    return list(tables.itertuples(index=False, name=None)), list(views.itertuples(index=False, name=None))
+                            "order by 1, 2", list(tables.SCHEMAS))
+    return list(found.itertuples(index=False, name=None)), list(views.itertuples(index=False, name=None))
 
 
 def _journal_table(schema: str, table: str) -> str:
@@ -67,13 +65,13 @@ def _save_warehouse(warehouse: Warehouse, folder: Path) -> dict:
         warehouse.execute("checkpoint")  # the file alone then holds every committed row (no .wal to copy)
         shutil.copy2(warehouse.path, folder / "warehouse.duckdb")
         return {"engine": "duckdb", "existed": True}
-    tables, views = _postgres_relations(warehouse)
+    kept, views = _postgres_relations(warehouse)
     warehouse.execute(f"drop schema if exists {quote(JOURNAL_SCHEMA)} cascade")
     warehouse.execute(f"create schema {quote(JOURNAL_SCHEMA)}")
-    for schema, table in tables:
+    for schema, table in kept:
         warehouse.execute(f"create table {_journal_table(schema, table)} as select * from {quote_table(f'{schema}.{table}')}")
     schemas = warehouse.query("select schema_name from information_schema.schemata").schema_name
-    return {"engine": "postgres", "tables": tables, "views": views, "schemas": sorted(set(schemas) & set(SCHEMAS))}
+    return {"engine": "postgres", "tables": kept, "views": views, "schemas": sorted(set(schemas) & set(tables.SCHEMAS))}
 
 
 def _restore_warehouse(warehouse: Warehouse, folder: Path, saved: dict) -> None:
@@ -84,7 +82,7 @@ def _restore_warehouse(warehouse: Warehouse, folder: Path, saved: dict) -> None:
         else:
             warehouse.path.unlink(missing_ok=True)
         return
-    for schema in SCHEMAS:
+    for schema in tables.SCHEMAS:
         warehouse.execute(f"drop schema if exists {quote(schema)} cascade")
     for schema in saved["schemas"]:
         warehouse.execute(f"create schema {quote(schema)}")
@@ -99,7 +97,8 @@ def _aliases(settings: Settings) -> dict[str, str | None]:
     from lead_scoring.ml import registry  # MLflow: imported when an import runs, not with the code location
 
     client = registry.connect(settings.mlflow_tracking_uri, settings.mlflow_artifacts)
-    return {alias: getattr(registry.version_by_alias(client, alias), "version", None) for alias in ALIASES}
+    aliases = (registry.CHAMPION, registry.PREVIOUS_CHAMPION, registry.CHALLENGER)
+    return {alias: getattr(registry.version_by_alias(client, alias), "version", None) for alias in aliases}
 
 
 def _restore_aliases(settings: Settings, saved: dict[str, str | None]) -> None:

@@ -9,9 +9,10 @@ of the import day), so the Dagster UI shows them.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from lead_scoring.errors import LeadScoringError
 from lead_scoring.settings import Settings
@@ -64,6 +65,25 @@ def dbt_build(settings: Settings, *extra: str) -> None:
         raise DbtBuildError(f"dbt build of {project} failed:\n{result.stdout[-3000:]}{result.stderr[-2000:]}")
 
 
+@contextlib.contextmanager
+def staged_import(settings: Settings, checked, out: Callable[[str], None] = print) -> Iterator:
+    """The checked export loaded and its project parsed, all undone unless the block completes (``journal``).
+
+    The block adds what must pass too: the dbt build, or the retrain, the gate and the first scoring.
+    """
+    from lead_scoring import demo
+    from lead_scoring.flat import importer, journal
+
+    with journal.all_or_nothing(settings) as recovered:
+        if recovered:
+            out("an earlier import that did not finish was undone first")
+        report = importer.write_import(settings, checked)
+        out(importer.render(report))
+        demo.prepare_manifest(settings)
+        out(f"  dbt project {report.dbt_project_dir} (generated; features in its manifest)")
+        yield report
+
+
 def import_and_run(
     settings: Settings,
     mapping_file: Path,
@@ -72,22 +92,16 @@ def import_and_run(
     seed: int = 7,
     out: Callable[[str], None] = print,
 ) -> dict:
-    """Check the export, then load, build, train, promote and score it as one change of the home (``journal``)."""
+    """Check the export, then load, build, train, promote and score it as one change of the home."""
     from lead_scoring import demo, status
-    from lead_scoring.flat import importer, journal
+    from lead_scoring.flat import importer
     from lead_scoring.instance import ensure_dagster_home
     from lead_scoring.ml import registry
     from lead_scoring.runs import JobRunner
 
     settings.export()
     checked = importer.read_and_check(settings, mapping_file, export_path)  # refusals before the journal: nothing to undo
-    with journal.all_or_nothing(settings) as recovered:
-        if recovered:
-            out("an earlier import that did not finish was undone first")
-        report = importer.write_import(settings, checked)
-        out(importer.render(report))
-        demo.prepare_manifest(settings)
-        out(f"  dbt project {report.dbt_project_dir} (generated; features in its manifest)")
+    with staged_import(settings, checked, out) as report:
         if not train:
             dbt_build(settings)  # its models and tests must build before the import counts
             out("  dbt build passed")

@@ -118,7 +118,7 @@ def test_a_prepared_load_validates_and_loads_the_same_rows_and_leaves_no_scratch
     with ingest.prepared_load(wh, folder / "landing", ["activities", "leads"], DAYS[2:]) as prepared:
         assert prepared.tables == ["leads", "activities"]  # contract order: leads first
         validated = sum(chunk.num_rows for chunk in prepared.valid_chunks("activities"))
-        report = ingest.load_prepared(wh, prepared, "activities")
+        report = ingest.load_tables(wh, prepared, ["activities"])["activities"]
         scratch = prepared.workdir
     assert report.landed == pq.read_metadata(landed_rows).num_rows
     assert validated == report.loaded == report.landed - report.landed // 2

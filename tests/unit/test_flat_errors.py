@@ -149,3 +149,15 @@ def test_numbers_with_thousands_separators_are_reported_and_read_when_the_mappin
     typed = conform(read_export(export, load_mapping(mapping).csv), load_mapping(mapping, export))
     assert {c.original: c for c in typed.columns}["Visits"].feature_type == "numeric"
     assert typed.valid.column("visits").to_pylist()[33] == 1033.0 and typed.quarantined.num_rows == 0
+
+
+def test_a_missing_token_in_a_timestamp_column_is_missing_whatever_its_case(tmp_path):
+    """`Select` in a timestamp column is the mapping's missing token, as in any other column (it was quarantined as unparseable)."""
+    mapping = tmp_path / "m.yml"
+    mapping.write_text(MAPPING + "timestamp: {column: Created, format: '%Y-%m-%dT%H:%M:%SZ'}\nmissing_tokens: ['', Select]\n"
+                       "max_quarantine_share: 0.5\n")
+    dates = ["2024-03-05T10:00:00Z", "Select", "2024-03-06T11:30:00Z", "bad"] * 10
+    conformed = conform(read_export(_dated_export(tmp_path, dates), load_mapping(mapping).csv), load_mapping(mapping, tmp_path / "dated.csv"))
+    reasons = conformed.quarantined.column("_reason").to_pylist()
+    assert reasons.count("missing timestamp 'Created'") == 10 and len(reasons) == 20
+    assert conformed.valid.column("created").to_pylist()[0].isoformat() == "2024-03-05T10:00:00"
