@@ -171,12 +171,39 @@ def _read_text(source: Path) -> str:
         raise MappingError(f"{source} is not UTF-8 text (byte {error.start} does not decode): save the mapping as UTF-8") from None
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice (plain YAML keeps the last one silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"key {key!r} is given twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _one_role_each(mapping: Mapping) -> None:
+    """A column has one role: the id, the label, the timestamp, dropped, personal data or post-outcome."""
+    roles: dict[str, list[str]] = {}
+    single = {"id_column": [mapping.id_column], "label.column": [mapping.label.column],
+              "timestamp": [mapping.timestamp.column] if mapping.timestamp else []}
+    for role, columns in {**single, "drop": mapping.drop, "pii": mapping.pii, "post_outcome": mapping.post_outcome}.items():
+        for column in dict.fromkeys(columns):
+            roles.setdefault(column, []).append(role)
+    clashes = {column: named for column, named in roles.items() if len(named) > 1}
+    if clashes:
+        raise MappingError(f"{mapping.source_file}: a column can have one role only, but " + "; ".join(
+            f"{column!r} is named in {' and '.join(named)}" for column, named in clashes.items()))
+
+
 def load_mapping(mapping_file: Path, path_override: Path | None = None) -> Mapping:
     """Read and check a mapping file; every problem is reported with the file and the key."""
     source = Path(mapping_file)
     text = _read_text(source)
     try:
-        raw = yaml.safe_load(text) or {}
+        raw = yaml.load(text, Loader=_UniqueKeyLoader) or {}
     except yaml.YAMLError as error:
         raise MappingError(f"{source} is not valid YAML: {error}") from error
     if not isinstance(raw, dict):
@@ -202,7 +229,7 @@ def load_mapping(mapping_file: Path, path_override: Path | None = None) -> Mappi
     if path is not None:
         path = path if isinstance(path, Path) else Path(_text(path, f"{source}: path"))
         path = path if path.is_absolute() else source.parent / path  # a relative path is relative to the mapping file
-    return Mapping(
+    mapping = Mapping(
         name=name,
         source_file=source,
         path=path,
@@ -223,3 +250,5 @@ def load_mapping(mapping_file: Path, path_override: Path | None = None) -> Mappi
         split_seed=_seed(raw.get("split_seed", 7), f"{source}: split_seed"),
         digest=hashlib.sha256(text.encode()).hexdigest()[:16],
     )
+    _one_role_each(mapping)
+    return mapping

@@ -161,3 +161,14 @@ def test_a_missing_token_in_a_timestamp_column_is_missing_whatever_its_case(tmp_
     reasons = conformed.quarantined.column("_reason").to_pylist()
     assert reasons.count("missing timestamp 'Created'") == 10 and len(reasons) == 20
     assert conformed.valid.column("created").to_pylist()[0].isoformat() == "2024-03-05T10:00:00"
+
+
+@pytest.mark.parametrize("mapping_text, message", [
+    (MAPPING.replace("column: Outcome", "column: Lead Key"), "'Lead Key' is named in id_column and label.column"),
+    (MAPPING + "pii: [Outcome]\n", "'Outcome' is named in label.column and pii"),  # a traceback (IndexError) before
+    (MAPPING + "timestamp: Visits\ndrop: [Visits]\n", "'Visits' is named in timestamp and drop"),
+    (MAPPING + "name: other\n", "key 'name' is given twice"),  # YAML kept the last one silently
+])
+def test_a_column_with_two_roles_or_a_key_given_twice_is_refused(tmp_path, mapping_text, message):
+    result = _import(tmp_path, mapping_text=mapping_text)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr, result.stderr
