@@ -31,9 +31,11 @@ test: install manifest
 docs: install
 	$(BIN)/mkdocs serve -a 127.0.0.1:8000
 
+# `dg dev` loads the code location [tool.dg.project] names in pyproject.toml (`dagster dev -w workspace.yaml` still works).
+# VIRTUAL_ENV as activation would set it: dg warns when the venv it runs from is not the activated one.
 ui: install manifest
-	DAGSTER_HOME=$(HOME_DIR)/dagster LEAD_SCORING_HOME=$(HOME_DIR) \
-	  $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	DAGSTER_HOME=$(HOME_DIR)/dagster LEAD_SCORING_HOME=$(HOME_DIR) VIRTUAL_ENV=$(abspath $(VENV)) \
+	  $(BIN)/dg dev -h 127.0.0.1 -p 3000
 
 mlflow-ui: install
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(HOME_DIR)/mlflow/mlflow.db --host 127.0.0.1 --port 5000

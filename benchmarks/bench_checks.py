@@ -40,7 +40,7 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="bench_checks_"))
     os.environ["LEAD_SCORING_HOME"] = str(home)
 
-    from lead_scoring import ingest, steps
+    from lead_scoring.steps import ingest, training as training_steps, scoring as scoring_steps
     from lead_scoring.ml import dataset, registry
     from lead_scoring.ml.scoring import SCORE_COLUMNS
     from lead_scoring.quality import guards, validation
@@ -51,7 +51,6 @@ def main() -> None:
     from lead_scoring.tables import NON_FEATURE_COLUMNS, SCORES, TRAINING_SET
 
     settings = Settings.from_env()
-    settings.export()
     end = date.today() - timedelta(days=1)
     start = end - timedelta(days=args.days - 1)
     days = [start + timedelta(days=i) for i in range(args.days)]
@@ -69,7 +68,8 @@ def main() -> None:
 
     def dbt(command):
         subprocess.run([str(Path(sys.executable).parent / "dbt"), command, "--project-dir", str(DBT_PROJECT_DIR),
-                        "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(home / "dbt_target"), "--quiet"], check=True)
+                        "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(home / "dbt_target"), "--quiet"], check=True,
+                       env=settings.child_env())
 
     def table_guards(table, allowed):
         assert not any(guards.unexpected_columns(wh.columns(table), allowed).values())
@@ -89,20 +89,20 @@ def main() -> None:
     dbt("build")
     checks["dbt tests"] = time.perf_counter() - started - work["dbt run"]
     print(f"  check dbt tests (dbt build - dbt run){checks['dbt tests']:>11.1f} s", flush=True)
-    features = steps.feature_list(settings)
+    features = training_steps.feature_list(settings)
     names = [f.name for f in features]
     allowed = NON_FEATURE_COLUMNS | set(names)
     frame = timed(work, "read serving features", lambda: wh.query("select * from marts.lead_features_current"))
     timed(checks, "features suite (GX)", lambda: validation.validate_features(project, wh, frame, features))
     timed(checks, "features: consent + allow-list", lambda: table_guards("marts.lead_features_current", allowed))
-    training_set, _, _ = timed(work, "training set", lambda: steps.build_training_set(wh, settings))
+    training_set, _, _ = timed(work, "training set", lambda: training_steps.build_training_set(wh, settings))
     timed(checks, "training set: consent + allow-list", lambda: table_guards(TRAINING_SET, allowed))
     timed(checks, "split overlap", lambda: dataset.split_overlap(training_set[["lead_id", "split", *names]], names))
     timed(checks, "label maturity", lambda: guards.immature_labels(training_set[["lead_id", "as_of_date"]], 30, pd.Timestamp(end)))
     timed(checks, "leakage scan", lambda: guards.leakage_scan(training_set[training_set.split == "train"], names, "converted_within_30d", set()))
-    timed(work, "search + MLflow logging", lambda: steps.train_candidate(wh, client, settings, 7, "manual", {}))
-    timed(work, "promotion", lambda: steps.promote_challenger(wh, client, settings))
-    timed(work, "score leads", lambda: steps.score_day(wh, client, settings, as_of))
+    timed(work, "search + MLflow logging", lambda: training_steps.train_candidate(wh, client, settings, 7, "manual", {}))
+    timed(work, "promotion", lambda: training_steps.promote_challenger(wh, client, settings))
+    timed(work, "score leads", lambda: scoring_steps.score_day(wh, client, settings, as_of))
     timed(checks, "scores: consent + allow-list", lambda: table_guards(SCORES, set(SCORE_COLUMNS)))
 
     total_work, total_checks = sum(work.values()), sum(checks.values())

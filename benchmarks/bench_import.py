@@ -67,9 +67,9 @@ def main() -> None:
         os.environ["LEAD_SCORING_HOME"] = str(home)
         for variable in ("DAGSTER_HOME", "MLFLOW_TRACKING_URI", "LEAD_SCORING_WAREHOUSE_PATH"):
             os.environ.pop(variable, None)
-        from lead_scoring import steps
+        from lead_scoring.steps import training as training_steps
         from lead_scoring.flat import importer
-        from lead_scoring.flat.pipeline import dbt_build
+        from lead_scoring.platform.dbt_cli import dbt_build
         from lead_scoring.ml import registry
         from lead_scoring.settings import Settings
         from lead_scoring.warehouse import Warehouse
@@ -95,9 +95,9 @@ def main() -> None:
         report = stage("import", importer.import_export, settings, mapping, export)
         stage("dbt build", dbt_build, settings)
         client = registry.connect(settings.mlflow_tracking_uri, settings.mlflow_artifacts)
-        frame, _, _ = stage("training set", steps.build_training_set, warehouse, settings)
-        candidate = stage("train + log", steps.train_candidate, warehouse, client, settings, 7, "benchmark", {})
-        stage("promote", steps.promote_challenger, warehouse, client, settings)
+        frame, _, _ = stage("training set", training_steps.build_training_set, warehouse, settings)
+        candidate = stage("train + log", training_steps.train_candidate, warehouse, client, settings, 7, "benchmark", {})
+        stage("promote", training_steps.promote_challenger, warehouse, client, settings)
         size = export.stat().st_size / 2**20
     total = sum(timings.values())
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 
 from lead_scoring import tables
-from lead_scoring.ingest import LOAD_STATS
+from lead_scoring.tables import LOAD_STATS
 from lead_scoring.reporting import build
 from lead_scoring.reporting.data import CONVERSIONS
 from lead_scoring.settings import Settings

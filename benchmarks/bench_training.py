@@ -31,7 +31,7 @@ def load_average() -> str:
 
 def prepare(settings, leads: int, days: int, seed: int) -> dict:
     """Simulate and load the history once; later runs reuse it."""
-    from lead_scoring import ingest
+    from lead_scoring.steps import ingest
     from lead_scoring.simulator.generator import simulate
     from lead_scoring.warehouse import Warehouse
 
@@ -79,7 +79,6 @@ def main() -> None:
     from lead_scoring.settings import Settings
 
     settings = Settings.from_env()
-    settings.export()
     print(f"cores {os.cpu_count()}, load average before: {load_average()}", flush=True)
     facts = prepare(settings, args.leads, args.days, args.seed)
     print(f"history: {json.dumps(facts)}", flush=True)
@@ -89,7 +88,7 @@ def main() -> None:
 
 
 def run_retrain(settings, seed: int) -> None:
-    from lead_scoring import steps
+    from lead_scoring.steps import training as training_steps
     from lead_scoring.ml import registry
     from lead_scoring.warehouse import Warehouse
 
@@ -106,9 +105,9 @@ def run_retrain(settings, seed: int) -> None:
 
     print("weekly retrain:")
     stage("dbt build", dbt_build, settings)
-    frame, _, _ = stage("training set", steps.build_training_set, warehouse, settings)
-    candidate = stage("search+log", steps.train_candidate, warehouse, client, settings, seed, "manual", {"trigger_detail": "benchmark"})
-    stage("promotion", steps.promote_challenger, warehouse, client, settings)
+    frame, _, _ = stage("training set", training_steps.build_training_set, warehouse, settings)
+    candidate = stage("search+log", training_steps.train_candidate, warehouse, client, settings, seed, "manual", {"trigger_detail": "benchmark"})
+    stage("promotion", training_steps.promote_challenger, warehouse, client, settings)
     outcome = candidate.outcome
     print(f"  total         {sum(timings.values()):>8.1f} s")
     print(f"  peak RSS      {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:>8.0f} MiB")

@@ -28,9 +28,10 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["LEAD_SCORING_HOME"] = str(Path(args.home).resolve())
 
-    from lead_scoring import ingest, steps, tables
+    from lead_scoring.steps import ingest, training as training_steps, scoring as scoring_steps
+    from lead_scoring import tables
     from lead_scoring.ml import registry
-    from lead_scoring.monitoring import compute
+    from lead_scoring.steps import monitoring as compute
     from lead_scoring.reporting import build
     from lead_scoring.quality import validation
     from lead_scoring.quality.gx_project import GxProject
@@ -39,7 +40,6 @@ def main() -> None:
     from lead_scoring.simulator.generator import simulate
 
     settings = Settings.from_env()
-    settings.export()
     timings: dict[str, float] = {}
 
     def stage(name, fn, *a, **kw):
@@ -51,7 +51,7 @@ def main() -> None:
     def dbt_build(*extra: str, as_of: date | None = None) -> None:
         command = [str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", str(DBT_PROJECT_DIR),
                    "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(settings.home / "dbt_target"), "--quiet", *extra]
-        subprocess.run(command, check=True, env={**os.environ, "LEAD_SCORING_AS_OF_DATE": as_of.isoformat() if as_of else ""})
+        subprocess.run(command, check=True, env=settings.child_env(LEAD_SCORING_AS_OF_DATE=as_of.isoformat() if as_of else ""))
 
     end = date.today() - timedelta(days=1)
     start = end - timedelta(days=args.days - 1)
@@ -68,16 +68,16 @@ def main() -> None:
             ingest.load_tables(warehouse, prepared)
 
     def checked_features():
-        features = steps.feature_list(settings)
+        features = training_steps.feature_list(settings)
         frame = warehouse.query("select * from marts.lead_features_current")
         assert all(o.success for _, o in validation.validate_features(project, warehouse, frame, features))
 
     stage("simulate", simulate, settings.landing_dir, settings.ground_truth_dir, start, args.days, args.leads_per_day, args.seed)
     stage("ingest", lambda: (checked_load(days[:-1]),
                              ingest.load_ground_truth(warehouse, settings.ground_truth_dir, days)))
-    stage("retrain", lambda: (dbt_build(), checked_features(), steps.build_training_set(warehouse, settings),
-                              steps.train_candidate(warehouse, client, settings, args.seed, "manual", {}),
-                              steps.promote_challenger(warehouse, client, settings),
+    stage("retrain", lambda: (dbt_build(), checked_features(), training_steps.build_training_set(warehouse, settings),
+                              training_steps.train_candidate(warehouse, client, settings, args.seed, "manual", {}),
+                              training_steps.promote_challenger(warehouse, client, settings),
                               compute.record_retrain(warehouse, client, settings, "plain", "manual")))
     as_of = end + timedelta(days=1)
 
@@ -91,7 +91,7 @@ def main() -> None:
     def report():  # the feature catalog and the stakeholder report (no Dagster: no check outcomes to list)
         dbt_command = [str(Path(sys.executable).parent / "dbt"), "docs", "generate", "--static", "--project-dir",
                        str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(settings.home / "dbt_docs"), "--quiet"]
-        subprocess.run(dbt_command, check=True)
+        subprocess.run(dbt_command, check=True, env=settings.child_env())
         written = build.publish(build.gather(warehouse, client, settings, [], {}), settings)
         build.log_to_mlflow(written, settings)
 
@@ -99,7 +99,7 @@ def main() -> None:
                                     checked_load([end]),
                                     dbt_build("--select", "+lead_features_current", "--indirect-selection", "cautious", as_of=as_of),
                                     checked_features(),
-                                    steps.score_day(warehouse, client, settings, as_of),
+                                    scoring_steps.score_day(warehouse, client, settings, as_of),
                                     monitor()))
     stage("report", report)
     print(json.dumps(timings))

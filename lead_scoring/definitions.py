@@ -1,24 +1,22 @@
 """The one Dagster code location: every area's definitions plus the shared resources.
 
+The settings are read once, here, and passed down: each area's ``build(settings)``
+makes its definitions (partitions from the home's first day, the home's dbt
+project), and the ``settings`` resource hands them to every asset, check and sensor.
 Importing this module is cheap: it reads settings and the pre-built dbt
 manifest, nothing more (no dbt parse, no network, no warehouse connection).
 """
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import dagster as dg
 
 from lead_scoring.defs import catalog, features, flat_import, ingestion, monitoring, quality, reporting, scoring, training
+from lead_scoring.platform.resources import GreatExpectationsResource, LandingResource, MlflowResource, ProjectDbtResource, WarehouseResource
 from lead_scoring.redaction import redacted
-from lead_scoring.resources import (
-    GreatExpectationsResource,
-    LandingResource,
-    MlflowResource,
-    ProjectDbtResource,
-    WarehouseResource,
-)
 from lead_scoring.settings import Settings
 
 
@@ -39,22 +37,27 @@ def build_resources(settings: Settings) -> dict:
             artifacts_dir=str(settings.mlflow_artifacts),
         ),
         "great_expectations": GreatExpectationsResource(runtime_home=str(settings.home / "great_expectations")),
-        "dbt": ProjectDbtResource(project_dir=features.dbt_project, target=settings.dbt_target),
+        "dbt": ProjectDbtResource(
+            project_dir=features.assets.dbt_project(settings), target=settings.dbt_target, in_process=settings.dbt_in_process
+        ),
+        # Plain Python: assets and sensors take it as `settings: dg.ResourceParam[Settings]`.
+        "settings": settings,
     }
+
+
+def _check_keys(parts: list[dg.Definitions]) -> list[dg.AssetCheckKey]:
+    """Every asset check of ``parts``: the checks whose latest results the stakeholder report shows."""
+    return [key for part in parts for item in [*(part.assets or []), *(part.asset_checks or [])] for key in item.check_keys]
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     # A home holds one source: the simulated CRM (daily landing ingestion) or an imported flat export.
     flat = settings.flat_source_file.exists()
+    areas = ([] if flat else [ingestion]) + [monitoring, flat_import, features, training, scoring, quality]
+    built = [area.build(settings) for area in areas]
     merged = dg.Definitions.merge(
-        *([] if flat else [ingestion.defs]),
-        monitoring.defs,
-        flat_import.defs,
-        features.defs,
-        training.defs,
-        scoring.defs,
-        quality.flat_export_defs if flat else quality.defs,
-        reporting.defs,
+        *built,
+        reporting.build(_check_keys(built)),
         # One process per run: DuckDB takes one writing process at a time, and on 2 cores the
         # multiprocess executor's per-step start-up (2-4 s) costs more than it parallelises.
         # On Kubernetes, swap in dagster_k8s.k8s_job_executor for a pod per step (docs/production.md).
@@ -63,7 +66,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     # Owners, kinds, column schemas and catalog links in one place rather than on every asset.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.PreviewWarning)  # map_asset_specs is "preview" in 1.13
-        return merged.map_asset_specs(func=catalog.describe)
+        return merged.map_asset_specs(func=functools.partial(catalog.describe, settings))
 
 
 defs = build_definitions(Settings.from_env())

@@ -1,22 +1,13 @@
-"""Where everything lives, read from the environment once.
+"""The one configuration path: ``Settings``, read from the environment once, then passed down.
 
-All state sits under one home folder (``LEAD_SCORING_HOME``, default
-``.lead_scoring/`` in the project folder, git-ignored): the DuckDB warehouse,
-the landing and ground-truth folders, the MLflow store and the Dagster home.
-Each location can be overridden on its own by the variables below; nothing
-else hard-codes a path, and no password is written anywhere but the environment.
-
-| variable | default |
-|---|---|
-| LEAD_SCORING_HOME | <project>/.lead_scoring |
-| LEAD_SCORING_WAREHOUSE_URL | unset: the DuckDB file below; `postgresql://user:pw@host:port/db` = Postgres |
-| LEAD_SCORING_WAREHOUSE_PATH | $LEAD_SCORING_HOME/warehouse.duckdb |
-| LEAD_SCORING_DBT_TARGET | dev (DuckDB file), prod when the warehouse URL is Postgres |
-| MLFLOW_TRACKING_URI | sqlite:///$LEAD_SCORING_HOME/mlflow/mlflow.db |
-| LEAD_SCORING_MLFLOW_ARTIFACTS | $LEAD_SCORING_HOME/mlflow/artifacts |
-| DAGSTER_HOME | $LEAD_SCORING_HOME/dagster |
-| LEAD_SCORING_START_DATE | first day of the landed simulation, else 2026-01-01 |
-| LEAD_SCORING_PG_WORK_MEM | 256MB: Postgres work_mem of dbt's sessions (via PGOPTIONS) |
+``Settings.from_env()`` is called once per process (the code location, a CLI
+command, a benchmark) and the object travels as an argument to plain code and
+as the ``settings`` resource to Dagster assets and sensors. No other module
+reads the environment; the only writes are the child-process variables dbt
+needs (``child_env``, ``dbt_environment``). Every variable is listed in
+``VARIABLES`` or derived from a policy field (``lead_scoring.policies``), and
+docs/configuration-reference.md is generated from both
+(``python -m lead_scoring.app.config_reference``).
 """
 
 from __future__ import annotations
@@ -26,9 +17,12 @@ import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Mapping
 from urllib.parse import unquote, urlsplit
 
+from lead_scoring.errors import LeadScoringError
+from lead_scoring.policies import Policies, policy_fields
+from lead_scoring.redaction import redacted
 from lead_scoring.simulator import landing
 from lead_scoring.warehouse import Warehouse, is_postgres_url
 
@@ -37,6 +31,91 @@ DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
 REGISTERED_MODEL = "lead_scoring"
 EXPERIMENT = "lead_scoring"
 DEFAULT_START_DATE = date(2026, 1, 1)
+
+
+class SettingsError(LeadScoringError):
+    """A variable holds a value the platform cannot use (exit code 2 from the CLI)."""
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    default: str  # as the reference shows it
+    doc: str
+    secret: bool = False  # redacted wherever it is printed
+
+
+VARIABLES = (
+    Variable("LEAD_SCORING_HOME", "<project>/.lead_scoring", "the home folder: warehouse, landing, MLflow store and Dagster home"),
+    Variable("LEAD_SCORING_WAREHOUSE_URL", "unset (the DuckDB file)", "`postgresql://user:password@host:port/db` puts the warehouse on Postgres", secret=True),
+    Variable("LEAD_SCORING_WAREHOUSE_PATH", "$LEAD_SCORING_HOME/warehouse.duckdb", "the DuckDB warehouse file"),
+    Variable("LEAD_SCORING_DBT_TARGET", "dev (DuckDB), prod (Postgres)", "the dbt profile target"),
+    Variable("MLFLOW_TRACKING_URI", "sqlite:///$LEAD_SCORING_HOME/mlflow/mlflow.db", "the MLflow tracking store and model registry", secret=True),
+    Variable("LEAD_SCORING_MLFLOW_ARTIFACTS", "$LEAD_SCORING_HOME/mlflow/artifacts", "where MLflow stores models and reports of a local store"),
+    Variable("LEAD_SCORING_MLFLOW_UI_URL", "http://127.0.0.1:5000 (a server's own URL for an http store)", "the MLflow UI that Dagster's links open"),
+    Variable("DAGSTER_HOME", "$LEAD_SCORING_HOME/dagster", "the Dagster instance (dagster.yaml, runs, event log)"),
+    Variable("LEAD_SCORING_START_DATE", "first landed day, else 2026-01-01", "the first daily partition"),
+    Variable("LEAD_SCORING_ALERT_WEBHOOK_URL", "unset (alerts only logged)", "a webhook that receives monitoring and run-failure alerts as JSON", secret=True),
+    Variable("LEAD_SCORING_MODEL_THREADS", "1", "OpenMP and BLAS threads of training and scoring (1 keeps metrics reproducible)"),
+    Variable("LEAD_SCORING_PG_WORK_MEM", "256MB", "Postgres work_mem of dbt's sessions (via PGOPTIONS; a PGOPTIONS of your own wins)"),
+    Variable("PGOPTIONS", "-c work_mem=$LEAD_SCORING_PG_WORK_MEM", "libpq options of dbt's Postgres sessions"),
+    Variable("LEAD_SCORING_DBT_IN_PROCESS", "true", "run dbt inside the Dagster run's process; false = dagster-dbt's stock subprocess (docs/platform.md)"),
+    Variable("LEAD_SCORING_POOLED_EVENT_LOG", "true", "CLI runs keep the SQLite event log's connections; false = Dagster's stock event log (docs/platform.md)"),
+)
+
+# Set by the platform for dbt's child processes and read by profiles.yml and the models, never by users.
+CHILD_VARIABLES = {
+    "LEAD_SCORING_PG_HOST": "Postgres host, from the warehouse URL",
+    "LEAD_SCORING_PG_PORT": "Postgres port, from the warehouse URL",
+    "LEAD_SCORING_PG_USER": "Postgres user, from the warehouse URL",
+    "LEAD_SCORING_PG_PASSWORD": "Postgres password, from the warehouse URL",
+    "LEAD_SCORING_PG_DBNAME": "Postgres database, from the warehouse URL",
+    "LEAD_SCORING_AS_OF_DATE": "the scoring date of a daily run's features (empty: the latest day)",
+}
+
+
+def policy_variable(section: str, name: str) -> str:
+    return f"LEAD_SCORING_{section}_{name}".upper()
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = env.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}={value!r}: expected true or false")
+
+
+def _number(name: str, value: str, kind: type, low, high):
+    try:
+        number = kind(value)
+    except ValueError:
+        raise SettingsError(f"{name}={value!r}: expected {'an integer' if kind is int else 'a number'}") from None
+    if (low is not None and number < low) or (high is not None and number > high):
+        bounds = f"at least {low}" if high is None else f"between {low} and {high}"
+        raise SettingsError(f"{name}={value!r}: must be {bounds}")
+    return number
+
+
+def read_policies(env: Mapping[str, str]) -> Policies:
+    """The policies with the overrides found in ``env`` (``LEAD_SCORING_<POLICY>_<FIELD>``), validated."""
+    overrides: dict[str, dict] = {}
+    for section, cls, knob_field in policy_fields():
+        name = policy_variable(section, knob_field.name)
+        if env.get(name, "").strip():
+            kind = int if isinstance(knob_field.default, int) else float
+            overrides.setdefault(section, {})[knob_field.name] = _number(
+                name, env[name].strip(), kind, knob_field.metadata["low"], knob_field.metadata["high"]
+            )
+    policies = Policies(**{section: getattr(Policies(), section).__class__(**values) for section, values in overrides.items()})
+    if policies.drift.psi_moderate > policies.drift.psi_significant:
+        raise SettingsError("LEAD_SCORING_DRIFT_PSI_MODERATE must not exceed LEAD_SCORING_DRIFT_PSI_SIGNIFICANT")
+    if policies.leakage.warn_auc > policies.leakage.block_auc:
+        raise SettingsError("LEAD_SCORING_LEAKAGE_WARN_AUC must not exceed LEAD_SCORING_LEAKAGE_BLOCK_AUC")
+    return policies
 
 
 @dataclass(frozen=True)
@@ -49,22 +128,53 @@ class Settings:
     dagster_home: Path
     # A Postgres URL when the warehouse is Postgres; empty = the DuckDB file at warehouse_path.
     warehouse_url: str = ""
+    start_date: date | None = None
+    mlflow_ui_url: str = ""
+    alert_webhook_url: str = ""
+    model_threads: int = 1
+    pg_options: str = "-c work_mem=256MB"
+    dbt_in_process: bool = True
+    pooled_event_log: bool = True
+    policies: Policies = Policies()
 
     @classmethod
-    def from_env(cls) -> "Settings":
-        env = os.environ
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
         home = Path(env.get("LEAD_SCORING_HOME") or PROJECT_DIR / ".lead_scoring").resolve()
-        warehouse_path = Path(env.get("LEAD_SCORING_WAREHOUSE_PATH") or home / "warehouse.duckdb")
         warehouse_url = env.get("LEAD_SCORING_WAREHOUSE_URL", "")
+        if warehouse_url and not is_postgres_url(warehouse_url):
+            raise SettingsError(f"LEAD_SCORING_WAREHOUSE_URL={redacted(warehouse_url)!r}: expected postgresql://user:password@host:port/database")
+        start = env.get("LEAD_SCORING_START_DATE", "").strip()
+        try:
+            start_date = date.fromisoformat(start) if start else None
+        except ValueError:
+            raise SettingsError(f"LEAD_SCORING_START_DATE={start!r}: expected a date as YYYY-MM-DD") from None
         return cls(
             home=home,
-            warehouse_path=warehouse_path,
+            warehouse_path=Path(env.get("LEAD_SCORING_WAREHOUSE_PATH") or home / "warehouse.duckdb"),
             warehouse_url=warehouse_url,
             dbt_target=env.get("LEAD_SCORING_DBT_TARGET") or ("prod" if is_postgres_url(warehouse_url) else "dev"),
             mlflow_tracking_uri=env.get("MLFLOW_TRACKING_URI") or f"sqlite:///{home / 'mlflow' / 'mlflow.db'}",
             mlflow_artifacts=Path(env.get("LEAD_SCORING_MLFLOW_ARTIFACTS") or home / "mlflow" / "artifacts"),
             dagster_home=Path(env.get("DAGSTER_HOME") or home / "dagster"),
+            start_date=start_date,
+            mlflow_ui_url=env.get("LEAD_SCORING_MLFLOW_UI_URL", ""),
+            alert_webhook_url=env.get("LEAD_SCORING_ALERT_WEBHOOK_URL", ""),
+            model_threads=_number("LEAD_SCORING_MODEL_THREADS", env.get("LEAD_SCORING_MODEL_THREADS") or "1", int, 1, None),
+            pg_options=env.get("PGOPTIONS") or f"-c work_mem={env.get('LEAD_SCORING_PG_WORK_MEM') or '256MB'}",
+            dbt_in_process=_flag(env, "LEAD_SCORING_DBT_IN_PROCESS", True),
+            pooled_event_log=_flag(env, "LEAD_SCORING_POOLED_EVENT_LOG", True),
+            policies=read_policies(env),
         )
+
+    def mlflow_browser_url(self) -> str:
+        """Where people open MLflow: LEAD_SCORING_MLFLOW_UI_URL, else a tracking server's own address, else
+        the local `make mlflow-ui` (a server's tracking URI is not always its browser address).
+
+        Redacted: the link lands in Dagster metadata and the report, which anyone with the UI can read."""
+        tracking = self.mlflow_tracking_uri
+        fallback = tracking if tracking.startswith("http") else "http://127.0.0.1:5000"
+        return redacted((self.mlflow_ui_url or fallback).rstrip("/"))
 
     def warehouse(self) -> Warehouse:
         """The configured warehouse: the DuckDB file, or Postgres when LEAD_SCORING_WAREHOUSE_URL says so."""
@@ -98,24 +208,24 @@ class Settings:
 
     def history_start(self) -> date:
         """First partition of the daily assets."""
-        if os.environ.get("LEAD_SCORING_START_DATE"):
-            return date.fromisoformat(os.environ["LEAD_SCORING_START_DATE"])
+        if self.start_date:
+            return self.start_date
         started = landing.read_manifest(self.landing_dir).get("start_date")
         return date.fromisoformat(started) if started else DEFAULT_START_DATE
 
-    def export(self) -> None:
-        """Put the resolved locations into the environment, for dbt and Dagster subprocesses."""
-        os.environ["LEAD_SCORING_HOME"] = str(self.home)
-        os.environ["LEAD_SCORING_WAREHOUSE_PATH"] = str(self.warehouse_path)
-        if self.warehouse_url:
-            os.environ["LEAD_SCORING_WAREHOUSE_URL"] = self.warehouse_url
-        else:
-            os.environ.pop("LEAD_SCORING_WAREHOUSE_URL", None)
-        os.environ.update(dbt_connection_env(self.warehouse_url))
-        os.environ["LEAD_SCORING_DBT_TARGET"] = self.dbt_target
-        os.environ["MLFLOW_TRACKING_URI"] = self.mlflow_tracking_uri
-        os.environ["LEAD_SCORING_MLFLOW_ARTIFACTS"] = str(self.mlflow_artifacts)
-        os.environ["DAGSTER_HOME"] = str(self.dagster_home)
+    def dbt_env(self) -> dict[str, str]:
+        """The variables dbt's profile and models read: the home's locations (and Postgres' parts)."""
+        env = {
+            "LEAD_SCORING_HOME": str(self.home),
+            "LEAD_SCORING_WAREHOUSE_PATH": str(self.warehouse_path),
+            "LEAD_SCORING_DBT_TARGET": self.dbt_target,
+            **dbt_connection_env(self.warehouse_url, self.pg_options),
+        }
+        return env
+
+    def child_env(self, **extra: str) -> dict[str, str]:
+        """This process's environment plus what dbt needs, for a dbt child process (this process's stays as it was)."""
+        return {**os.environ, **self.dbt_env(), **extra}
 
 
 @contextlib.contextmanager
@@ -133,7 +243,7 @@ def environment(overrides: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def dbt_connection_env(warehouse_url: str) -> dict[str, str]:
+def dbt_connection_env(warehouse_url: str, pg_options: str = "-c work_mem=256MB") -> dict[str, str]:
     """The variables dbt's `prod` profile reads, taken apart from the Postgres URL (empty for DuckDB).
 
     One source of truth: users set the URL once; dbt gets host, port, user,
@@ -149,6 +259,6 @@ def dbt_connection_env(warehouse_url: str) -> dict[str, str]:
         "LEAD_SCORING_PG_PASSWORD": unquote(parts.password or ""),
         "LEAD_SCORING_PG_DBNAME": parts.path.lstrip("/") or "postgres",
         # The feature models and tests hash and sort millions of rows: with Postgres' default 4 MB per
-        # operation they spill gigabytes to temporary files. PGOPTIONS, if set, wins.
-        "PGOPTIONS": os.environ.get("PGOPTIONS") or f"-c work_mem={os.environ.get('LEAD_SCORING_PG_WORK_MEM', '256MB')}",
+        # operation they spill gigabytes to temporary files (Settings.pg_options).
+        "PGOPTIONS": pg_options,
     }

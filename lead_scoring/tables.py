@@ -7,6 +7,8 @@ TRAINING_SET = "ml.training_set"
 TRAINING_REFERENCE = "ml.training_reference"
 SCORES = "scoring.lead_scores"
 GROUND_TRUTH = "ground_truth.lead_propensity"
+# Per source and load (landing day, or flat import): rows landed, loaded and quarantined.
+LOAD_STATS = "quarantine.load_stats"
 
 # The columns of feature and training tables that are not features: keys, label and bookkeeping.
 NON_FEATURE_COLUMNS = {"lead_id", "as_of_date", "lead_created_date", "converted_within_30d", "label_is_mature", "label_window_end", "split"}

@@ -21,7 +21,7 @@ HOME_VARIABLES = ("DAGSTER_HOME", "MLFLOW_TRACKING_URI", "LEAD_SCORING_WAREHOUSE
 
 
 def home_env(home: Path) -> dict[str, str]:
-    # Everything Settings.export() puts in the environment points at one home: none of it may leak into another
+    # Everything a home sets points at one home: none of it may leak into another
     # (a `--reset` with a leaked LEAD_SCORING_MLFLOW_ARTIFACTS would wipe the demo home's MLflow store).
     env = {k: v for k, v in os.environ.items() if k not in HOME_VARIABLES and not k.startswith("LEAD_SCORING_PG_")}
     env["LEAD_SCORING_HOME"] = str(home)
@@ -49,7 +49,6 @@ def demo_settings(demo_home) -> Settings:
     for variable in ("DAGSTER_HOME", "MLFLOW_TRACKING_URI", "LEAD_SCORING_WAREHOUSE_PATH", "LEAD_SCORING_WAREHOUSE_URL", "LEAD_SCORING_DBT_TARGET"):
         os.environ.pop(variable, None)
     settings = Settings.from_env()
-    settings.export()
     return settings
 
 

@@ -6,7 +6,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from lead_scoring.notify import WEBHOOK_ENV
+WEBHOOK_ENV = "LEAD_SCORING_ALERT_WEBHOOK_URL"  # for the CLI's child processes; in-process code gets webhook.url
 
 
 class Receiver(BaseHTTPRequestHandler):

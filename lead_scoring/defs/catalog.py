@@ -3,14 +3,14 @@ owners by area, kinds (the warehouse engine, dbt, MLflow, scikit-learn, Great Ex
 column schemas of the tables Python writes, and links to the feature catalog and MLflow.
 """
 
-import os
 from functools import lru_cache
+from pathlib import Path
 
 import dagster as dg
 import pyarrow as pa
 
 from lead_scoring import tables
-from lead_scoring.redaction import redacted
+from lead_scoring.ml.features import FeatureContractError, load_manifest
 from lead_scoring.settings import REGISTERED_MODEL, Settings
 from lead_scoring.simulator.schema import GROUND_TRUTH_SCHEMA, GROUND_TRUTH_TABLE, RAW_TABLES
 
@@ -21,6 +21,7 @@ OWNERS = {
     "scoring": "team:data-science",
     "monitoring": "team:ml-platform",
     "reporting": "team:growth-analytics",
+    "flat_import": "team:data-platform",
 }
 GX_CHECKED = {dg.AssetKey(["raw", t]) for t in RAW_TABLES} | {dg.AssetKey(["marts", "lead_features_current"])}
 EXTRA_KINDS = {dg.AssetKey("lead_scores"): {"sklearn", "mlflow"}} | {key: {"great_expectations"} for key in GX_CHECKED}
@@ -42,22 +43,12 @@ SCORE_COLUMNS = {
 FEATURE_CATALOG_FILE = "static_index.html"
 
 
-def mlflow_ui_url(tracking_uri: str | None = None) -> str:
-    """Where people open MLflow: ``LEAD_SCORING_MLFLOW_UI_URL``, else a tracking server's own address,
-    else the local `make mlflow-ui` (a server's tracking URI is not always its browser address).
-
-    Redacted: the link lands in Dagster metadata and the report, which anyone with the UI can read."""
-    tracking = tracking_uri or Settings.from_env().mlflow_tracking_uri
-    fallback = tracking if tracking.startswith("http") else "http://127.0.0.1:5000"
-    return redacted((os.environ.get("LEAD_SCORING_MLFLOW_UI_URL") or fallback).rstrip("/"))
+def mlflow_run_url(settings: Settings, experiment_id: str, run_id: str) -> str:
+    return f"{settings.mlflow_browser_url()}/#/experiments/{experiment_id}/runs/{run_id}"
 
 
-def mlflow_run_url(experiment_id: str, run_id: str) -> str:
-    return f"{mlflow_ui_url()}/#/experiments/{experiment_id}/runs/{run_id}"
-
-
-def model_version_url(version: str) -> str:
-    return f"{mlflow_ui_url()}/#/models/{REGISTERED_MODEL}/versions/{version}"
+def model_version_url(settings: Settings, version: str) -> str:
+    return f"{settings.mlflow_browser_url()}/#/models/{REGISTERED_MODEL}/versions/{version}"
 
 
 def feature_catalog_path(settings: Settings) -> str:
@@ -78,8 +69,8 @@ def row_counts(warehouse, keys: list[dg.AssetKey]) -> dict[dg.AssetKey, dict]:
     return {counted[i][0]: {"dagster/row_count": int(n)} for i, n in zip(counts.i, counts.n)}
 
 
-def warehouse_kind() -> str:
-    return "postgres" if os.environ.get("LEAD_SCORING_WAREHOUSE_URL", "").startswith("postgres") else "duckdb"
+def warehouse_kind(settings: Settings) -> str:
+    return "postgres" if settings.warehouse_url else "duckdb"
 
 
 def _arrow_schema(schema: pa.Schema, descriptions: dict[str, str] | None = None) -> dg.TableSchema:
@@ -88,13 +79,12 @@ def _arrow_schema(schema: pa.Schema, descriptions: dict[str, str] | None = None)
     )
 
 
-@lru_cache(maxsize=1)
-def _training_set_schema() -> dg.TableSchema | None:
+@lru_cache(maxsize=4)
+def _training_set_schema(manifest_path: Path) -> dg.TableSchema | None:
     """``marts.lead_snapshots``' documented columns plus the split (read from the dbt manifest)."""
-    from lead_scoring.ml.features import FeatureContractError, load_manifest
 
     try:
-        nodes = load_manifest(Settings.from_env().dbt_manifest_path)["nodes"]
+        nodes = load_manifest(manifest_path)["nodes"]
     except FeatureContractError:
         return None
     model = next((n for n in nodes.values() if n.get("name") == "lead_snapshots" and n["resource_type"] == "model"), None)
@@ -105,7 +95,7 @@ def _training_set_schema() -> dg.TableSchema | None:
     return dg.TableSchema(columns=columns)
 
 
-def column_schema(key: dg.AssetKey) -> dg.TableSchema | None:
+def column_schema(key: dg.AssetKey, settings: Settings) -> dg.TableSchema | None:
     path = key.path
     if len(path) == 2 and path[0] == "raw" and path[1] in RAW_TABLES:
         return _arrow_schema(RAW_TABLES[path[1]])
@@ -114,19 +104,19 @@ def column_schema(key: dg.AssetKey) -> dg.TableSchema | None:
     if key == dg.AssetKey("lead_scores"):
         return dg.TableSchema(columns=[dg.TableColumn(n, t, description=d) for n, (t, d) in SCORE_COLUMNS.items()])
     if key == dg.AssetKey("training_set"):
-        return _training_set_schema()
+        return _training_set_schema(settings.dbt_manifest_path)
     return None
 
 
-def describe(spec: dg.AssetSpec) -> dg.AssetSpec:
+def describe(settings: Settings, spec: dg.AssetSpec) -> dg.AssetSpec:
     """Owners, kinds, column schema and catalog link for one asset, leaving what it declares itself."""
-    kinds = {warehouse_kind() if k in ("duckdb", "postgres") else k for k in spec.kinds} | EXTRA_KINDS.get(spec.key, set())
+    kinds = {warehouse_kind(settings) if k in ("duckdb", "postgres") else k for k in spec.kinds} | EXTRA_KINDS.get(spec.key, set())
     metadata = dict(spec.metadata)
-    schema = column_schema(spec.key)
+    schema = column_schema(spec.key, settings)
     if schema is not None and "dagster/column_schema" not in metadata:
         metadata["dagster/column_schema"] = schema
     if "dbt" in spec.kinds:
-        metadata["feature_catalog"] = dg.MetadataValue.path(feature_catalog_path(Settings.from_env()))
+        metadata["feature_catalog"] = dg.MetadataValue.path(feature_catalog_path(settings))
     if spec.key == dg.AssetKey("lead_scores"):
         metadata.setdefault("dagster/table_name", tables.SCORES)
     owners = spec.owners or ([OWNERS[spec.group_name]] if spec.group_name in OWNERS else [])

@@ -27,7 +27,7 @@ from lead_scoring.flat.conform import ColumnSpec
 from lead_scoring.flat.literal import jinja_literal, markdown_code
 from lead_scoring.flat.mapping import Mapping
 from lead_scoring.settings import DBT_PROJECT_DIR
-from lead_scoring.sql_names import quote
+from lead_scoring.warehouse.names import quote
 
 PROJECT_NAME = "lead_scoring_flat"
 OWNER = "flat-export"

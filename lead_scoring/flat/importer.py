@@ -27,10 +27,11 @@ from lead_scoring.flat import dbt_project
 from lead_scoring.flat.mapping import Mapping, load_mapping
 from lead_scoring.flat.reader import read_export
 from lead_scoring.ml import dataset
+from lead_scoring.policies import LeakagePolicy
 from lead_scoring.settings import Settings
+from lead_scoring.tables import LOAD_STATS
 from lead_scoring.warehouse import Replacement, Warehouse
 
-LOAD_STATS = "quarantine.load_stats"
 LEAKAGE_SAMPLE_ROWS = 200_000
 
 
@@ -69,8 +70,10 @@ class ImportReport:
         return [c["name"] for c in self.columns if c["role"] == "feature" and not c["excluded"]]
 
 
-def leakage_findings(conformed: conform_lib.ConformedExport, mapping: Mapping) -> tuple[dict[str, float], list[str], list[str]]:
-    """Univariate ROC AUC of each would-be feature on the labelled rows; features above 0.90 are excluded.
+def leakage_findings(
+    conformed: conform_lib.ConformedExport, mapping: Mapping, policy: LeakagePolicy
+) -> tuple[dict[str, float], list[str], list[str]]:
+    """Univariate ROC AUC of each would-be feature on the labelled rows; features above ``policy.block_auc`` are excluded.
 
     The same scan the training set's `no_label_leakage` check runs; here it keeps
     the leaking column out of the generated feature contract (unless the mapping
@@ -85,10 +88,10 @@ def leakage_findings(conformed: conform_lib.ConformedExport, mapping: Mapping) -
         keep = np.sort(np.random.default_rng(mapping.split_seed).choice(labelled.num_rows, LEAKAGE_SAMPLE_ROWS, replace=False))
         labelled = labelled.take(pa.array(keep))
     frame = labelled.select([label_name, *[c.name for c in candidates]]).to_pandas()
-    report = guards.leakage_scan(frame, [c.name for c in candidates], label_name, {c.name for c in candidates if c.original in mapping.leakage_allow})
+    report = guards.leakage_scan(frame, [c.name for c in candidates], label_name, {c.name for c in candidates if c.original in mapping.leakage_allow}, policy)
     for spec in candidates:
         if spec.name in report.blocked:
-            spec.excluded = f"leakage: univariate ROC AUC {report.auc[spec.name]:.3f} above {guards.LEAKAGE_BLOCK_AUC:.2f}"
+            spec.excluded = f"leakage: univariate ROC AUC {report.auc[spec.name]:.3f} above {policy.block_auc:.2f}"
     return {k: round(v, 4) for k, v in report.auc.items()}, report.blocked, report.warned
 
 
@@ -140,7 +143,7 @@ def read_and_check(settings: Settings, mapping_file: Path, export_path: Path | N
     labels = conformed.valid.column(conformed.by_role("label")[0].name).drop_null().to_numpy()
     if len(np.unique(labels)) < 2:
         raise FlatImportError(f"{mapping.path}: column {mapping.label.column!r} holds {len(labels)} outcomes of one class only: nothing to learn")
-    leakage = leakage_findings(conformed, mapping)
+    leakage = leakage_findings(conformed, mapping, settings.policies.leakage)
     if not [c for c in conformed.by_role("feature") if not c.excluded]:
         raise FlatImportError(f"{mapping.path}: no usable feature column is left after the mapping and the leakage scan")
     return CheckedExport(mapping, raw.encoding, conformed, labels, leakage)

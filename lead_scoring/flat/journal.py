@@ -31,7 +31,7 @@ from typing import Iterator
 
 from lead_scoring import tables
 from lead_scoring.settings import Settings
-from lead_scoring.sql_names import quote, quote_table
+from lead_scoring.warehouse.names import quote, quote_table
 from lead_scoring.warehouse import Warehouse
 
 JOURNAL_SCHEMA = "lead_scoring_import_journal"
@@ -102,7 +102,7 @@ def _aliases(settings: Settings) -> dict[str, str | None]:
 
 
 def _restore_aliases(settings: Settings, saved: dict[str, str | None]) -> None:
-    from lead_scoring.ml import registry
+    from lead_scoring.ml import registry  # MLflow only to undo an import; the import path loads none
 
     client = registry.connect(settings.mlflow_tracking_uri, settings.mlflow_artifacts)
     for alias, version in saved.items():

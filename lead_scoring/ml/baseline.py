@@ -13,6 +13,8 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
 from lead_scoring.ml.features import Feature
+from lead_scoring.policies import LeakagePolicy
+from lead_scoring.quality.guards import univariate_auc
 
 ACTIVITY_POINTS = {
     "demo_requested_30d": 30,
@@ -58,8 +60,9 @@ class BestFeatureBaseline:
     GROUPS = 10
     SHRINK_ROWS = 20  # a group of n rows gets weight n / (n + SHRINK_ROWS) against the overall rate
 
-    def __init__(self, features: list[Feature]):
+    def __init__(self, features: list[Feature], block_auc: float = LeakagePolicy().block_auc):
         self.features = features
+        self.block_auc = block_auc
         self.feature: str | None = None
         self.edges: np.ndarray | None = None
         self.rates: pd.Series | None = None
@@ -73,10 +76,9 @@ class BestFeatureBaseline:
         return pd.Series(np.where(np.isnan(numeric), "__missing__", band), index=values.index)
 
     def fit(self, frame: pd.DataFrame, y: np.ndarray) -> "BestFeatureBaseline":
-        from lead_scoring.quality.guards import LEAKAGE_BLOCK_AUC, univariate_auc
 
         auc = {f.name: univariate_auc(frame[f.name], y) for f in self.features}
-        eligible = {name: value for name, value in auc.items() if value <= LEAKAGE_BLOCK_AUC} or auc
+        eligible = {name: value for name, value in auc.items() if value <= self.block_auc} or auc
         self.feature = max(sorted(eligible), key=eligible.get)
         kind = next(f.feature_type for f in self.features if f.name == self.feature)
         values = frame[self.feature]
@@ -98,9 +100,9 @@ class BestFeatureBaseline:
         return groups.map(self.rates).fillna(self.base_rate).to_numpy(dtype=float)
 
 
-def for_features(features: list[Feature]) -> RulesBaseline | BestFeatureBaseline:
+def for_features(features: list[Feature], leakage: LeakagePolicy = LeakagePolicy()) -> RulesBaseline | BestFeatureBaseline:
     """The hand-written rules when the features they use exist (the simulated CRM), else the one-feature rule."""
     names = {f.name for f in features}
     if set(ACTIVITY_POINTS) | {"seniority"} <= names:
         return RulesBaseline()
-    return BestFeatureBaseline(features)
+    return BestFeatureBaseline(features, leakage.block_auc)  # a feature suspected of leakage is no fair baseline

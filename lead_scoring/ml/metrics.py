@@ -61,16 +61,22 @@ def roc_auc_interval(
     return float(np.percentile(aucs, tail)), float(np.percentile(aucs, 100 - tail))
 
 
-def expected_calibration_error(y_true, probability, bins: int = ECE_BINS) -> float:
-    """Row-weighted mean |observed rate - mean prediction| over bins of equal size by predicted probability.
+def expected_calibration_error(y_true, probability, bins: int = ECE_BINS, weight=None) -> float:
+    """Weighted mean |observed rate - mean prediction| over bins of equal size by predicted probability.
 
     Equal-size bins (not equal-width): with a low base rate almost every
     prediction falls in the first tenth of [0, 1], where equal-width bins see nothing.
+    ``weight`` (default: every row 1) lets live monitoring weigh rows to the test set's age mix.
     """
     y, p = _arrays(y_true, probability)
+    w = np.ones(len(p)) if weight is None else np.asarray(weight, dtype=float)
     order = np.argsort(p, kind="stable")
-    gaps = [abs(y[chunk].mean() - p[chunk].mean()) * len(chunk) for chunk in np.array_split(order, bins) if len(chunk)]
-    return float(sum(gaps) / len(y))
+    total = 0.0
+    for chunk in np.array_split(order, bins):
+        mass = float(w[chunk].sum())
+        if mass > 0:
+            total += mass * abs(float(np.average(y[chunk], weights=w[chunk]) - np.average(p[chunk], weights=w[chunk])))
+    return total / float(w.sum())
 
 
 def lift_and_capture(y_true, probability, share: float) -> tuple[float, float]:

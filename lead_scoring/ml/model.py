@@ -9,7 +9,7 @@ promises) only, never from particular column names.
 from __future__ import annotations
 
 import contextlib
-import os
+import contextvars
 from typing import Iterator
 
 import numpy as np
@@ -22,6 +22,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, QuantileTransformer
+from threadpoolctl import threadpool_limits
 
 from lead_scoring.ml.features import Feature
 
@@ -29,21 +30,28 @@ LOGISTIC = "logistic_regression"
 BOOSTING = "hist_gradient_boosting"
 FAMILIES = (LOGISTIC, BOOSTING)
 RARE_CATEGORY_ROWS = 20  # rarer categories share one "infrequent" level
-THREADS_VARIABLE = "LEAD_SCORING_MODEL_THREADS"
+_threads: contextvars.ContextVar[int | None] = contextvars.ContextVar("model_threads", default=None)
 
 
 @contextlib.contextmanager
-def model_threads() -> Iterator[None]:
-    """Run model fits and predictions on a fixed number of OpenMP and BLAS threads (default 1).
+def model_threads(threads: int | None = None) -> Iterator[None]:
+    """Run model fits and predictions on a fixed number of OpenMP and BLAS threads.
+
+    ``threads`` comes from ``Settings.model_threads`` at the step; nested calls keep
+    the enclosing count, and code called outside any step gets 1.
 
     Such threads busy-wait for each other: on a shared 2-core machine (load 12) one
     gradient-boosting fit took 1.6 s on 1 thread and 54.6 s on 2. One thread is also the
     same arithmetic on every machine, which keeps results reproducible.
     """
-    from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=int(os.environ.get(THREADS_VARIABLE, "1"))):  # OpenMP and BLAS
-        yield
+    count = threads or _threads.get() or 1
+    token = _threads.set(count)
+    try:
+        with threadpool_limits(limits=count):  # OpenMP and BLAS
+            yield
+    finally:
+        _threads.reset(token)
 
 
 def feature_frame(frame: pd.DataFrame, features: list[Feature]) -> pd.DataFrame:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
 
 
 def _pyplot():
-    import matplotlib
+    import matplotlib  # matplotlib only when a plot is drawn
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # after the Agg backend is chosen, on the first plot
 
     return plt
 
@@ -27,7 +28,6 @@ def _figure(title: str):
 
 
 def roc(y: np.ndarray, scores: dict[str, np.ndarray]):
-    from sklearn.metrics import roc_auc_score, roc_curve
 
     fig, ax = _figure("ROC curve (test period)")
     for name, p in scores.items():
@@ -41,7 +41,6 @@ def roc(y: np.ndarray, scores: dict[str, np.ndarray]):
 
 
 def precision_recall(y: np.ndarray, scores: dict[str, np.ndarray]):
-    from sklearn.metrics import average_precision_score, precision_recall_curve
 
     fig, ax = _figure("Precision-recall curve (test period)")
     for name, p in scores.items():

@@ -18,23 +18,13 @@ The gate, every condition reported whether it passes or not:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # pandas is not needed to import the policy (the Dagster run config reads its defaults)
+from lead_scoring.policies import PromotionPolicy
+
+if TYPE_CHECKING:  # pandas in annotations only
     import pandas as pd
-
-
-@dataclass(frozen=True)
-class PromotionPolicy:
-    auc_margin: float = 0.01
-    min_gain: float = 0.0
-    max_ece: float = 0.08  # loose on purpose: on a small test set (the 65-day demo) ECE alone is noisy, ~0.05
-    slice_floor: float = 0.60
-    min_slice_rows: int = 300
-
-    def as_dict(self) -> dict[str, float]:
-        return asdict(self)
 
 
 @dataclass

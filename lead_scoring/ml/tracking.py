@@ -81,7 +81,7 @@ def _log_candidates(outcome: TrainingOutcome, run_name: str) -> None:
 
 
 def _log_plots(outcome: TrainingOutcome, promotion_floor: float | None) -> None:
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # pyplot once ml.plots has chosen the Agg backend
 
     predictions = outcome.test_predictions
     y = predictions["label"].to_numpy()

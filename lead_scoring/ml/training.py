@@ -6,12 +6,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn.inspection import permutation_importance as sklearn_importance
 
 from lead_scoring.ml import baseline, explain, grading, model, search
 from lead_scoring.ml.dataset import LABEL, SPLITS
 from lead_scoring.ml.evaluation import Evaluation, bayes_probability, evaluate
 from lead_scoring.ml.features import Feature
 from lead_scoring.ml.thresholds import ThresholdRule
+from lead_scoring.policies import LeakagePolicy
 
 IMPORTANCE_ROWS = 5_000
 IMPORTANCE_REPEATS = 3
@@ -65,7 +67,6 @@ class TrainingOutcome:
 
 def permutation_importance(fitted, test: pd.DataFrame, features: list[Feature], seed: int) -> pd.DataFrame:
     """Drop in test ROC AUC when one feature's values are shuffled (on a sample of the test rows)."""
-    from sklearn.inspection import permutation_importance as sklearn_importance
 
     rows = search.sample_rows(test, IMPORTANCE_ROWS, seed)
     result = sklearn_importance(
@@ -92,13 +93,14 @@ def train_and_evaluate(
     truth: pd.DataFrame | None = None,
     search_config: search.SearchConfig | None = None,
     threshold_rule: ThresholdRule | None = None,
+    leakage: LeakagePolicy = LeakagePolicy(),
 ) -> TrainingOutcome:
     """``training_set`` holds mature snapshots with a ``split`` column (train / validation / test)."""
     with model.model_threads():
-        return _train_and_evaluate(training_set, features, seed, truth, search_config, threshold_rule)
+        return _train_and_evaluate(training_set, features, seed, truth, search_config, threshold_rule, leakage)
 
 
-def _train_and_evaluate(training_set, features, seed, truth, search_config, threshold_rule) -> TrainingOutcome:
+def _train_and_evaluate(training_set, features, seed, truth, search_config, threshold_rule, leakage) -> TrainingOutcome:
     parts = split_parts(training_set)
     search_config = search_config or search.SearchConfig()
     threshold_rule = threshold_rule or ThresholdRule()
@@ -109,7 +111,7 @@ def _train_and_evaluate(training_set, features, seed, truth, search_config, thre
     threshold = threshold_rule.threshold(validation_p)
     test = parts["test"]
     y_test = test[LABEL].to_numpy(dtype=int)
-    rules = baseline.for_features(features).fit(parts["train"], parts["train"][LABEL].to_numpy(dtype=int))
+    rules = baseline.for_features(features, leakage).fit(parts["train"], parts["train"][LABEL].to_numpy(dtype=int))
     baseline_threshold = threshold_rule.threshold(rules.predict_proba(parts["validation"]))
     predictions = pd.DataFrame({"label": y_test, "model": model.predict(fitted, test, features),
                                 "rules baseline": rules.predict_proba(test)})

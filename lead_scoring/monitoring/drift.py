@@ -1,6 +1,6 @@
 """Feature and prediction drift: PSI plus a statistical test per feature.
 
-Defaults follow the common conventions (see NOTES "Drift conventions"):
+Defaults (``policies.DriftPolicy``) follow the common conventions (see NOTES "Drift conventions"):
 
 * PSI < 0.10 stable, 0.10-0.25 moderate, > 0.25 significant. Numeric features
   are binned at the reference's deciles, categorical ones by value; a missing
@@ -15,7 +15,7 @@ A feature's severity: ``error`` when PSI is significant *and* the test says it
 drifted, ``warn`` when PSI is moderate and the test says it drifted, else ``ok``.
 On a small day PSI is inflated by sampling alone (about ``(bins - 1) * (1/n + 1/m)``
 for samples of n and m rows of the same distribution), so PSI counts only above
-``NOISE_FACTOR`` times that floor: 60 new leads cannot show a moderate change, a
+``DriftPolicy.noise_factor`` times that floor: 60 new leads cannot show a moderate change, a
 new channel still shows at once.
 """
 
@@ -25,14 +25,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
+from scipy.spatial import distance
 
-PSI_MODERATE = 0.10
-PSI_SIGNIFICANT = 0.25
-SMALL_REFERENCE_ROWS = 1_000
-P_VALUE = 0.05
-DISTANCE = 0.10
+from lead_scoring.policies import DriftPolicy
+
 BINS = 10
-NOISE_FACTOR = 3.0
 EPSILON = 1e-4  # share given to a bin one side never fills, so PSI stays finite
 MISSING = "<missing>"
 SEVERITIES = ("ok", "warn", "error")
@@ -84,52 +82,58 @@ def _shares(counts: np.ndarray) -> np.ndarray:
     return counts / total if total else counts.astype(float)
 
 
-def numeric_test(reference: np.ndarray, current: np.ndarray) -> tuple[str, float, float | None, bool]:
+def numeric_test(reference: np.ndarray, current: np.ndarray, policy: DriftPolicy = DriftPolicy()) -> tuple[str, float, float | None, bool]:
     """(test, statistic, p-value or None, drifted) on the non-missing values."""
-    from scipy import stats
 
     ref, cur = reference[~np.isnan(reference)], current[~np.isnan(current)]
     if len(ref) == 0 or len(cur) == 0:
-        return ("ks" if len(reference) <= SMALL_REFERENCE_ROWS else "wasserstein"), 0.0, None, False
-    if len(reference) <= SMALL_REFERENCE_ROWS:
+        return ("ks" if len(reference) <= policy.small_reference_rows else "wasserstein"), 0.0, None, False
+    if len(reference) <= policy.small_reference_rows:
         result = stats.ks_2samp(ref, cur)
-        return "ks", float(result.statistic), float(result.pvalue), bool(result.pvalue < P_VALUE)
+        return "ks", float(result.statistic), float(result.pvalue), bool(result.pvalue < policy.p_value)
     spread = float(np.std(ref)) or 1.0
     distance = float(stats.wasserstein_distance(ref, cur)) / spread
-    return "wasserstein", distance, None, distance >= DISTANCE
+    return "wasserstein", distance, None, distance >= policy.distance
 
 
-def categorical_test(ref_counts: np.ndarray, cur_counts: np.ndarray, reference_rows: int) -> tuple[str, float, float | None, bool]:
-    from scipy import stats
-    from scipy.spatial import distance
+def categorical_test(
+    ref_counts: np.ndarray, cur_counts: np.ndarray, reference_rows: int, policy: DriftPolicy = DriftPolicy()
+) -> tuple[str, float, float | None, bool]:
 
-    if reference_rows <= SMALL_REFERENCE_ROWS:
+    if reference_rows <= policy.small_reference_rows:
         seen = (ref_counts + cur_counts) > 0
         if seen.sum() < 2 or cur_counts.sum() == 0 or ref_counts.sum() == 0:
             return "chi2", 0.0, 1.0, False
         chi2, p_value, _, _ = stats.chi2_contingency(np.vstack([ref_counts[seen], cur_counts[seen]]))
-        return "chi2", float(chi2), float(p_value), bool(p_value < P_VALUE)
+        return "chi2", float(chi2), float(p_value), bool(p_value < policy.p_value)
     js = float(distance.jensenshannon(_shares(ref_counts), _shares(cur_counts), base=2))
     js = 0.0 if np.isnan(js) else js
-    return "jensen_shannon", js, None, js >= DISTANCE
+    return "jensen_shannon", js, None, js >= policy.distance
 
 
-def noise_floor(bins: int, reference_rows: int, current_rows: int) -> float:
-    """PSI that sampling alone reaches on samples of these sizes, times NOISE_FACTOR."""
+def noise_floor(bins: int, reference_rows: int, current_rows: int, policy: DriftPolicy = DriftPolicy()) -> float:
+    """PSI that sampling alone reaches on samples of these sizes, times the policy's noise factor."""
     if not reference_rows or not current_rows:
         return float("inf")
-    return NOISE_FACTOR * (bins - 1) * (1.0 / reference_rows + 1.0 / current_rows)
+    return policy.noise_factor * (bins - 1) * (1.0 / reference_rows + 1.0 / current_rows)
 
 
-def severity(psi: float, drifted: bool, floor: float = 0.0) -> str:
-    if psi > max(PSI_SIGNIFICANT, floor) and drifted:
+def level(psi: float, floor: float, policy: DriftPolicy) -> str:
+    """The PSI's severity before any test: above the significant or moderate threshold (and the noise floor)."""
+    return "error" if psi > max(policy.psi_significant, floor) else "warn" if psi > max(policy.psi_moderate, floor) else "ok"
+
+
+def severity(psi: float, drifted: bool, floor: float = 0.0, policy: DriftPolicy = DriftPolicy()) -> str:
+    if psi > max(policy.psi_significant, floor) and drifted:
         return "error"
-    if psi > max(PSI_MODERATE, floor) and drifted:
+    if psi > max(policy.psi_moderate, floor) and drifted:
         return "warn"
     return "ok"
 
 
-def feature_drift(reference: pd.DataFrame, current: pd.DataFrame, features: dict[str, str]) -> list[FeatureDrift]:
+def feature_drift(
+    reference: pd.DataFrame, current: pd.DataFrame, features: dict[str, str], policy: DriftPolicy = DriftPolicy()
+) -> list[FeatureDrift]:
     """One result per feature; ``features`` maps a column to its kind ('numeric' or 'categorical').
 
     Booleans count as categorical.
@@ -140,19 +144,21 @@ def feature_drift(reference: pd.DataFrame, current: pd.DataFrame, features: dict
             ref = pd.to_numeric(reference[name], errors="coerce").to_numpy(dtype=float)
             cur = pd.to_numeric(current[name], errors="coerce").to_numpy(dtype=float)
             ref_counts, cur_counts = _numeric_bins(ref, cur)
-            test, statistic, p_value, drifted = numeric_test(ref, cur)
+            test, statistic, p_value, drifted = numeric_test(ref, cur, policy)
         else:
             ref_counts, cur_counts = _category_counts(reference[name], current[name])
-            test, statistic, p_value, drifted = categorical_test(ref_counts, cur_counts, len(reference))
+            test, statistic, p_value, drifted = categorical_test(ref_counts, cur_counts, len(reference), policy)
         psi = psi_from_shares(_shares(ref_counts), _shares(cur_counts)) if len(current) and len(reference) else 0.0
-        floor = noise_floor(int(((ref_counts + cur_counts) > 0).sum()), len(reference), len(current))
+        floor = noise_floor(int(((ref_counts + cur_counts) > 0).sum()), len(reference), len(current), policy)
         results.append(
-            FeatureDrift(name, kind, psi, test, statistic, p_value, severity(psi, drifted, floor), len(reference), len(current))
+            FeatureDrift(name, kind, psi, test, statistic, p_value, severity(psi, drifted, floor, policy), len(reference), len(current))
         )
     return results
 
 
-def prediction_drift(reference_probability: np.ndarray, current_probability: np.ndarray) -> tuple[float, str]:
+def prediction_drift(
+    reference_probability: np.ndarray, current_probability: np.ndarray, policy: DriftPolicy = DriftPolicy()
+) -> tuple[float, str]:
     """PSI of the predicted probabilities (reference deciles) and its severity, above the noise floor."""
     ref = np.asarray(reference_probability, dtype=float)
     cur = np.asarray(current_probability, dtype=float)
@@ -160,8 +166,7 @@ def prediction_drift(reference_probability: np.ndarray, current_probability: np.
         return 0.0, "ok"
     ref_counts, cur_counts = _numeric_bins(ref, cur)
     psi = psi_from_shares(_shares(ref_counts), _shares(cur_counts))
-    floor = noise_floor(len(ref_counts) - 1, len(ref), len(cur))
-    return psi, "error" if psi > max(PSI_SIGNIFICANT, floor) else "warn" if psi > max(PSI_MODERATE, floor) else "ok"
+    return psi, level(psi, noise_floor(len(ref_counts) - 1, len(ref), len(cur), policy), policy)
 
 
 def worst(severities) -> str:

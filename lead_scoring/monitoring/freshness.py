@@ -2,7 +2,7 @@
 
 Every source delivers one file per day (empty when nothing happened), so the
 lag of a source on day D is D minus the last day it landed. The policy is per
-source: ``max_lag_days`` beyond which its data is stale. All features read
+source: ``FreshnessPolicy.source_max_lag_days`` beyond which its data is stale. All features read
 leads, activities, consents and campaigns, and conversions decide who is still
 open, so every source is needed fresh: the default allows no lag. A stale source
 is an error (scoring would run on features missing a day); there is no warn level.
@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from lead_scoring.policies import FreshnessPolicy
 from lead_scoring.simulator import landing
 from lead_scoring.simulator.schema import RAW_TABLES
-
-MAX_LAG_DAYS = {table: 0 for table in RAW_TABLES}
 
 
 @dataclass(frozen=True)
@@ -35,11 +34,11 @@ class SourceFreshness:
         return f"raw source {self.source!r} last landed {self.last_landed_day} ({self.lag_days} days behind, {self.max_lag_days} allowed)"
 
 
-def source_freshness(landing_dir: Path, as_of: date, policy: dict[str, int] | None = None) -> list[SourceFreshness]:
+def source_freshness(landing_dir: Path, as_of: date, policy: FreshnessPolicy = FreshnessPolicy()) -> list[SourceFreshness]:
     """Freshness of every source on landing day ``as_of`` (files landed after it do not count)."""
-    policy = policy or MAX_LAG_DAYS
     found = []
-    for source, max_lag in policy.items():
+    max_lag = policy.source_max_lag_days
+    for source in RAW_TABLES:
         days = [d for d in landing.landed_days(landing_dir, source) if d <= as_of]
         last = days[-1] if days else None
         lag = (as_of - last).days if last else None
@@ -48,10 +47,7 @@ def source_freshness(landing_dir: Path, as_of: date, policy: dict[str, int] | No
     return found
 
 
-EXPORT_MAX_AGE_DAYS = 7
-
-
-def export_freshness(name: str, imported_on: date, as_of: date, max_age_days: int = EXPORT_MAX_AGE_DAYS) -> SourceFreshness:
+def export_freshness(name: str, imported_on: date, as_of: date, max_age_days: int = FreshnessPolicy().export_max_age_days) -> SourceFreshness:
     """A flat export is as fresh as its import: scores as of more than a week after it would pass an old CRM state off as today's."""
     age = max((as_of - imported_on).days, 0)
     return SourceFreshness(f"flat_export:{name}", imported_on, age, max_age_days, "error" if age > max_age_days else "ok")

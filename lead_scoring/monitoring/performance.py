@@ -25,6 +25,9 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+from lead_scoring.ml.metrics import expected_calibration_error
 
 LABEL_WINDOW_DAYS = 30
 WINDOWS = (7, 28)
@@ -61,19 +64,6 @@ def label_scores(scores: pd.DataFrame, first_conversions: pd.DataFrame) -> np.nd
     return ((converted >= start) & (converted < start + pd.Timedelta(days=LABEL_WINDOW_DAYS))).to_numpy().astype(int)
 
 
-def expected_calibration_error(label: np.ndarray, probability: np.ndarray, bins: int = CALIBRATION_BINS,
-                               weight: np.ndarray | None = None) -> float:
-    weight = np.ones(len(probability)) if weight is None else np.asarray(weight, dtype=float)
-    order = np.argsort(probability, kind="stable")
-    total = 0.0
-    for chunk in np.array_split(order, bins):
-        mass = float(weight[chunk].sum())
-        if mass > 0:
-            gap = np.average(probability[chunk], weights=weight[chunk]) - np.average(label[chunk], weights=weight[chunk])
-            total += mass * abs(float(gap))
-    return total / float(weight.sum())
-
-
 def age_matched_weights(ages: np.ndarray, test_rows_by_age: pd.Series) -> np.ndarray:
     """Row weights that give ``ages`` the age mix of the champion's test rows (``test_rows_by_age``: age -> rows).
 
@@ -91,7 +81,6 @@ def window_performance(window_days: int, label: np.ndarray, probability: np.ndar
 
     ``weight`` (from :func:`age_matched_weights`) re-weights the rows; rows of weight 0 do not count.
     """
-    from sklearn.metrics import roc_auc_score
 
     label, probability = np.asarray(label), np.asarray(probability, dtype=float)
     if weight is not None:
@@ -101,7 +90,7 @@ def window_performance(window_days: int, label: np.ndarray, probability: np.ndar
     if rows < MIN_ROWS or positives < MIN_POSITIVES or positives == rows:
         return WindowPerformance(window_days, None, None, rows, positives, "ok")
     auc = float(roc_auc_score(label, probability, sample_weight=weight))
-    ece = expected_calibration_error(label, probability, weight=weight)
+    ece = expected_calibration_error(label, probability, CALIBRATION_BINS, weight)
     drop = champion_test_auc - auc
     if drop > AUC_DROP_ERROR or ece > CALIBRATION_ERROR:
         level = "error"

@@ -3,7 +3,7 @@
 Data time, not wall-clock time: "today" is the newest monitored as-of date, so
 a replay of past days decides exactly as production would have.
 
-Defaults (``TriggerPolicy``):
+Defaults (``policies.RetrainPolicy``):
 
 * drift or decay must be significant (severity ``error``) on ``days_required``
   (2) of the last ``window_days`` (3) monitored days, counting only days after
@@ -20,32 +20,13 @@ Defaults (``TriggerPolicy``):
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from lead_scoring.policies import RetrainPolicy
+
 # Signals in the order they are reported when several hold on the same day.
 SIGNALS = ("feature_drift", "prediction_drift", "performance_decay")
-
-
-@dataclass(frozen=True)
-class TriggerPolicy:
-    days_required: int = 2
-    window_days: int = 3
-    cooldown_days: int = 7
-    max_model_age_days: int = 14
-
-    @classmethod
-    def from_env(cls) -> "TriggerPolicy":
-        """Overrides from LEAD_SCORING_DRIFT_DAYS_REQUIRED, ..._DRIFT_WINDOW_DAYS, ..._RETRAIN_COOLDOWN_DAYS, ..._MODEL_MAX_AGE_DAYS."""
-        env = os.environ
-        default = cls()
-        return cls(
-            days_required=int(env.get("LEAD_SCORING_DRIFT_DAYS_REQUIRED", default.days_required)),
-            window_days=int(env.get("LEAD_SCORING_DRIFT_WINDOW_DAYS", default.window_days)),
-            cooldown_days=int(env.get("LEAD_SCORING_RETRAIN_COOLDOWN_DAYS", default.cooldown_days)),
-            max_model_age_days=int(env.get("LEAD_SCORING_MODEL_MAX_AGE_DAYS", default.max_model_age_days)),
-        )
 
 
 @dataclass(frozen=True)
@@ -67,7 +48,7 @@ class MonitoringState:
     stale_sources: list[str]
 
 
-def _blocked(state: MonitoringState, policy: TriggerPolicy) -> Decision | None:
+def _blocked(state: MonitoringState, policy: RetrainPolicy) -> Decision | None:
     if state.today is None:
         return Decision(False, "nothing monitored yet")
     if state.stale_sources:
@@ -77,7 +58,7 @@ def _blocked(state: MonitoringState, policy: TriggerPolicy) -> Decision | None:
     return None
 
 
-def drift_decision(state: MonitoringState, policy: TriggerPolicy) -> Decision:
+def drift_decision(state: MonitoringState, policy: RetrainPolicy) -> Decision:
     blocked = _blocked(state, policy)
     if blocked:
         return blocked
@@ -96,7 +77,7 @@ def drift_decision(state: MonitoringState, policy: TriggerPolicy) -> Decision:
     return Decision(False, f"no signal significant on {policy.days_required} of the last {policy.window_days} days")
 
 
-def freshness_decision(state: MonitoringState, policy: TriggerPolicy) -> Decision:
+def freshness_decision(state: MonitoringState, policy: RetrainPolicy) -> Decision:
     if state.champion_trained is None or state.today is None:
         return Decision(False, "no champion with a recorded training date")
     age = (state.today - state.champion_trained).days

@@ -16,14 +16,11 @@ from typing import Iterable
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from lead_scoring.policies import ArrivalsPolicy
+
 # The event time of each source whose rows are events. Leads and campaigns are entities:
 # their re-deliveries are corrections, versioned by staging, not late events.
 EVENT_TIME = {"activities": "occurred_at", "conversions": "converted_at", "consents": "changed_at"}
-# A row is late when its event day is more than this many days before its landing day
-# (a sync that runs after midnight lands the last hours of the previous day: on time).
-LATE_TOLERANCE_DAYS = 1
-# Above this share of a source's landed rows, the late-arrivals check warns.
-LATE_WARN_SHARE = 0.01
 
 
 @dataclass
@@ -33,6 +30,7 @@ class LateArrivals:
     late_rows: int = 0
     late_by_landing_day: dict[str, int] = field(default_factory=dict)
     earliest_late_event: date | None = None
+    policy: ArrivalsPolicy = ArrivalsPolicy()
 
     @property
     def share(self) -> float:
@@ -40,15 +38,19 @@ class LateArrivals:
 
     @property
     def warns(self) -> bool:
-        return self.share > LATE_WARN_SHARE
+        return self.share > self.policy.late_warn_share
 
 
-def late_arrivals(table: str, days: Iterable[tuple[date, pa.Table]]) -> LateArrivals:
-    """Count, over ``(landing day, rows)`` pairs of one source, the rows whose event day is late (see LATE_TOLERANCE_DAYS)."""
-    found = LateArrivals(table)
+def late_arrivals(table: str, days: Iterable[tuple[date, pa.Table]], policy: ArrivalsPolicy = ArrivalsPolicy()) -> LateArrivals:
+    """Count, over ``(landing day, rows)`` pairs of one source, the rows whose event day is late.
+
+    Late: the event day is more than ``policy.late_tolerance_days`` before the landing day (a sync that
+    runs after midnight lands the last hours of the previous day: on time).
+    """
+    found = LateArrivals(table, policy=policy)
     for day, rows in days:
         event_day = pc.cast(rows.column(EVENT_TIME[table]), pa.date32())
-        late = pc.fill_null(pc.less(event_day, pa.scalar(day - timedelta(days=LATE_TOLERANCE_DAYS), pa.date32())), False)
+        late = pc.fill_null(pc.less(event_day, pa.scalar(day - timedelta(days=policy.late_tolerance_days), pa.date32())), False)
         count = int(pc.sum(late).as_py() or 0)
         found.rows += rows.num_rows
         if count:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from lead_scoring.policies import LeakagePolicy
 from lead_scoring.warehouse import Warehouse
 
 # Column names that hold personal data. Whole names only: `email_open_30d` is a count, `email` is not.
@@ -22,8 +23,6 @@ PII_PATTERN = re.compile(
     r"company(_name)?|ip(_address)?|date_of_birth)$",
     re.I,
 )
-LEAKAGE_WARN_AUC = 0.80
-LEAKAGE_BLOCK_AUC = 0.90
 
 
 def unexpected_columns(columns: list[str], allowed: set[str]) -> dict[str, list[str]]:
@@ -91,11 +90,13 @@ def univariate_auc(values: pd.Series, label: np.ndarray) -> float:
     return float(max(auc, 1 - auc))
 
 
-def leakage_scan(frame: pd.DataFrame, features: list[str], label: str, allow_list: set[str]) -> LeakageReport:
+def leakage_scan(
+    frame: pd.DataFrame, features: list[str], label: str, allow_list: set[str], policy: LeakagePolicy = LeakagePolicy()
+) -> LeakageReport:
     report = LeakageReport(auc={name: univariate_auc(frame[name], frame[label].to_numpy()) for name in features})
     for name, auc in sorted(report.auc.items(), key=lambda item: -item[1]):
-        if auc > LEAKAGE_BLOCK_AUC:
+        if auc > policy.block_auc:
             (report.allowed if name in allow_list else report.blocked).append(name)
-        elif auc > LEAKAGE_WARN_AUC:
+        elif auc > policy.warn_auc:
             report.warned.append(name)
     return report

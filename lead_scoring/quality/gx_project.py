@@ -14,7 +14,7 @@ from pathlib import Path
 
 import great_expectations as gx
 import pandas as pd
-from great_expectations.core.expectation_suite import ExpectationSuite
+from great_expectations import ExpectationSuite
 
 from lead_scoring.settings import PROJECT_DIR
 
@@ -137,8 +137,22 @@ class GxProject:
             self._unpublished = []
 
 
+# Fields that do not make two expectations different: GX's own identity (id), its rendering, its free-text meta.
+_NOT_COMPARED = {"id", "rendered_content", "notes", "meta"}
+
+
 def same_expectation(new, old) -> bool:
-    return ExpectationSuite._expectations_are_equalish(new, old) and (new.notes or None) == (old.notes or None)
+    """The same expectation (type and every argument) with the same notes, whatever its id.
+
+    What GX's suite uses to find an expectation (the private
+    ``ExpectationSuite._expectations_are_equalish``), written with public APIs only: the
+    expectation's type and its pydantic ``dict()``. Notes are compared too: they show in Data Docs.
+    """
+    return (
+        new.expectation_type == old.expectation_type
+        and new.dict(exclude=_NOT_COMPARED) == old.dict(exclude=_NOT_COMPARED)
+        and (new.notes or None) == (old.notes or None)
+    )
 
 
 def _fast_types(frame: pd.DataFrame) -> pd.DataFrame:

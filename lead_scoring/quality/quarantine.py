@@ -16,7 +16,6 @@ import pyarrow.compute as pc
 
 KEYS = {"leads": "lead_id", "activities": "activity_id", "conversions": "lead_id", "consents": "lead_id", "campaigns": "campaign_id"}
 REFERENCES_LEAD = ("activities", "conversions", "consents")
-DEFAULT_MAX_SHARE = 0.05
 
 
 @dataclass

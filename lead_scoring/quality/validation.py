@@ -19,7 +19,7 @@ from lead_scoring.ml.features import Feature
 from lead_scoring.warehouse import Warehouse
 
 if TYPE_CHECKING:  # Great Expectations is slow to import; the functions that run it import it
-    from lead_scoring.ingest import PreparedLoad
+    from lead_scoring.steps.ingest import PreparedLoad
     from lead_scoring.quality.gx_project import GxProject, ValidationOutcome
 
 FEATURES_SUITE = "features"
@@ -35,10 +35,10 @@ RARELY_NULL = 0.10
 
 def row_band(warehouse: Warehouse, table: str, days: list[date]) -> tuple[float, float]:
     """Rows expected for ``days`` of ``table``: half to twice the trailing daily average, with Poisson slack."""
-    if not warehouse.table_exists("quarantine.load_stats"):
+    if not warehouse.table_exists(tables.LOAD_STATS):
         return 0.0, 1e15
     history = warehouse.query(
-        "select landed from quarantine.load_stats where source = ? and _landed_date < ? "
+        f"select landed from {tables.LOAD_STATS} where source = ? and _landed_date < ? "
         "order by _landed_date desc limit ?",
         [table, min(days), TRAILING_DAYS],
     )

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import mlflow
 import pandas as pd
 
 from lead_scoring.reporting import charts, figures, html
-from lead_scoring.reporting.data import (
-    HISTORY_DAYS, CheckOutcome, Quality, ReportData, gather_load_stats, gather_monitoring, gather_scores,
-)
+from lead_scoring.reporting.data import HISTORY_DAYS, CheckOutcome, Quality, ReportData, gather_load_stats, gather_monitoring, gather_scores
+from lead_scoring.reporting.model_card import load_model_card
 from lead_scoring.settings import Settings
 from lead_scoring.warehouse import Warehouse
 
@@ -59,7 +59,6 @@ class WrittenReport:
 def gather(warehouse: Warehouse, client, settings: Settings, checks: list[CheckOutcome] | None,
            links: dict[str, str] | None = None) -> ReportData:
     """Everything the report shows. ``client`` is an MlflowClient (None: no model card)."""
-    from lead_scoring.reporting.model_card import load_model_card
 
     scores = gather_scores(warehouse)
     latest = scores.latest or datetime.now(timezone.utc).date()
@@ -71,6 +70,7 @@ def gather(warehouse: Warehouse, client, settings: Settings, checks: list[CheckO
         monitoring=gather_monitoring(warehouse, latest - timedelta(days=HISTORY_DAYS)),
         quality=Quality(gather_load_stats(warehouse, latest - timedelta(days=7)), checks),
         links=dict(links or {}),
+        drift_policy=settings.policies.drift,
     )
 
 
@@ -153,17 +153,19 @@ def _monitoring(report: Report) -> None:
     missing = [name.replace("_", " ") for name, frame in found.items() if frame is None]
     if missing:
         report.notes["monitoring"] = html.note(f"Monitoring has not written {', '.join(missing)} yet.")
+    policy = report.data.drift_policy
     prediction = found.get("prediction_drift")
     if prediction is not None and not prediction.empty:
         report.charts["prediction_drift"] = Chart(
             "Score drift", "How far each day's score distribution has moved from the training data "
-            "(population stability index: under 0.1 stable, above 0.25 a significant shift).", charts.prediction_drift(prediction))
+            f"(population stability index: under {policy.psi_moderate:g} stable, above {policy.psi_significant:g} a significant shift).",
+            charts.prediction_drift(prediction, policy))
     features = found.get("feature_drift")
     if features is not None and not features.empty:
         latest = features[features["as_of_date"] == features["as_of_date"].max()]
         report.charts["feature_drift"] = Chart(
             f"Feature drift on {latest['as_of_date'].iloc[0]}", "How far each feature has moved from the training "
-            "data; orange and red bars are features flagged by monitoring.", charts.feature_drift(latest))
+            "data; orange and red bars are features flagged by monitoring.", charts.feature_drift(latest, policy))
         report.monitoring_tables.append(("Features that drifted", latest[latest["severity"] != "ok"],
                                          ["feature", "psi", "test", "p_value", "severity"]))
     for name, title, columns in (
@@ -223,7 +225,6 @@ def log_to_mlflow(written: WrittenReport, settings: Settings) -> tuple[str, str]
 
     Returns (experiment id, run id). MLflow must already point at the store (``registry.connect``).
     """
-    import mlflow
 
     experiment = mlflow.get_experiment_by_name(REPORT_EXPERIMENT)
     if experiment is None:

@@ -14,9 +14,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 import pandas as pd  # noqa: E402
 
+from lead_scoring.policies import DriftPolicy  # noqa: E402
+
 GRADE_COLOURS = {"A": "#1b7837", "B": "#7fbf7b", "C": "#f1a340", "D": "#b2abd2"}
 SEVERITY_COLOURS = {"ok": "#7fbf7b", "warn": "#f1a340", "error": "#d7301f"}
-PSI_MODERATE, PSI_SIGNIFICANT = 0.1, 0.25
 
 
 def _figure(width: float = 7.5, height: float = 3.2):
@@ -111,25 +112,25 @@ def calibration(table: pd.DataFrame) -> str:
     return _png(fig)
 
 
-def prediction_drift(drift: pd.DataFrame) -> str:
+def prediction_drift(drift: pd.DataFrame, policy: DriftPolicy) -> str:
     """PSI of the score distribution against training, per day, with the usual thresholds."""
     fig, ax = _figure()
     ax.plot(pd.to_datetime(drift["as_of_date"]), drift["psi"], marker=".", label="score PSI")
-    ax.axhline(PSI_MODERATE, color=SEVERITY_COLOURS["warn"], linestyle="--", linewidth=1, label="moderate shift 0.1")
-    ax.axhline(PSI_SIGNIFICANT, color=SEVERITY_COLOURS["error"], linestyle="--", linewidth=1, label="significant shift 0.25")
+    ax.axhline(policy.psi_moderate, color=SEVERITY_COLOURS["warn"], linestyle="--", linewidth=1, label=f"moderate shift {policy.psi_moderate:g}")
+    ax.axhline(policy.psi_significant, color=SEVERITY_COLOURS["error"], linestyle="--", linewidth=1, label=f"significant shift {policy.psi_significant:g}")
     ax.set(ylabel="population stability index")
     ax.legend(frameon=False, fontsize=8)
     fig.autofmt_xdate()
     return _png(fig)
 
 
-def feature_drift(latest: pd.DataFrame) -> str:
+def feature_drift(latest: pd.DataFrame, policy: DriftPolicy) -> str:
     """PSI per feature on the latest monitoring date, coloured by severity."""
     ordered = latest.sort_values("psi")
     fig, ax = _figure(7.5, max(2.5, 0.22 * len(ordered) + 1))
     ax.barh(ordered["feature"], ordered["psi"].fillna(0), color=[SEVERITY_COLOURS.get(s, "grey") for s in ordered["severity"]])
-    ax.axvline(PSI_MODERATE, color=SEVERITY_COLOURS["warn"], linestyle="--", linewidth=1)
-    ax.axvline(PSI_SIGNIFICANT, color=SEVERITY_COLOURS["error"], linestyle="--", linewidth=1)
+    ax.axvline(policy.psi_moderate, color=SEVERITY_COLOURS["warn"], linestyle="--", linewidth=1)
+    ax.axvline(policy.psi_significant, color=SEVERITY_COLOURS["error"], linestyle="--", linewidth=1)
     ax.set(xlabel="population stability index vs the training data")
     ax.grid(axis="x", alpha=0.3)
     return _png(fig)

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from lead_scoring import tables
-from lead_scoring.ingest import LOAD_STATS
+from lead_scoring.policies import DriftPolicy
 from lead_scoring.reporting.figures import BINS, LABEL_WINDOW_DAYS
+from lead_scoring.tables import LOAD_STATS
 from lead_scoring.warehouse import Warehouse
 
 if TYPE_CHECKING:  # model_card imports MLflow, which the data gathering itself does not need
@@ -71,6 +72,7 @@ class ReportData:
     monitoring: dict[str, pd.DataFrame | None]
     quality: Quality
     links: dict[str, str] = field(default_factory=dict)
+    drift_policy: DriftPolicy = DriftPolicy()  # the thresholds the drift charts draw
 
 
 def _literal(day: date) -> str:

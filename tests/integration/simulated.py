@@ -7,7 +7,7 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-from lead_scoring import ingest
+from lead_scoring.steps import ingest
 from lead_scoring.settings import DBT_PROJECT_DIR, dbt_connection_env
 from lead_scoring.simulator.generator import simulate
 from lead_scoring.warehouse import Warehouse

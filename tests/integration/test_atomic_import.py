@@ -28,7 +28,7 @@ pytestmark = pytest.mark.integration
 INJECT = '''
 import sys
 step, args = sys.argv[1], sys.argv[2:]
-from lead_scoring import steps
+from lead_scoring.steps import training as training_steps, scoring as scoring_steps
 from lead_scoring.flat import dbt_project
 from lead_scoring.ml import promotion
 
@@ -48,9 +48,9 @@ if step == "parse":
 elif step == "build":
     with_model("select no_such_column from {{ ref('stg_flat_export') }}")
 elif step == "training_set":
-    steps.build_training_set = fail
+    training_steps.build_training_set = fail
 elif step == "training":
-    steps.train_candidate = fail
+    training_steps.train_candidate = fail
 elif step == "gate":
     decide = promotion.decide
     def reject(*a, **k):
@@ -60,8 +60,8 @@ elif step == "gate":
         return decision
     promotion.decide = reject
 elif step == "scoring":
-    steps.score_day = fail
-from lead_scoring.cli import main
+    scoring_steps.score_day = fail
+from lead_scoring.app.cli import main
 sys.exit(main(args))
 '''
 STEPS = ["parse", "build", "training_set", "training", "gate", "scoring"]

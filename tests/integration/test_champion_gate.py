@@ -1,11 +1,14 @@
 """The promotion gate's verdict is recorded either way, and scoring never starts without a loadable champion."""
 
+import dataclasses
+
 import dagster as dg
 import pandas as pd
 import pytest
 
 from lead_scoring.definitions import build_definitions
 from lead_scoring.ml import registry
+from lead_scoring.policies import Policies, PromotionPolicy
 from lead_scoring.settings import REGISTERED_MODEL
 from lead_scoring.warehouse import Warehouse
 from tests.integration import faults
@@ -34,11 +37,10 @@ def test_a_strict_gate_rejects_and_says_why(good_home):
     client = registry.connect(good_home.mlflow_tracking_uri, good_home.mlflow_artifacts)
     champion_before = registry.version_by_alias(client, registry.CHAMPION).version
     job = dg.define_asset_job("promote_only", selection=dg.AssetSelection.assets("model_promotion"))
-    defs = dg.Definitions.merge(build_definitions(good_home), dg.Definitions(jobs=[job]))
+    strict = dataclasses.replace(good_home, policies=Policies(promotion=PromotionPolicy(max_ece=0.0)))  # LEAD_SCORING_PROMOTION_MAX_ECE=0
+    defs = dg.Definitions.merge(build_definitions(strict), dg.Definitions(jobs=[job]))
     with dg.DagsterInstance.from_config(str(good_home.dagster_home)) as instance:
-        result = defs.resolve_job_def("promote_only").execute_in_process(
-            instance=instance, run_config={"ops": {"model_promotion": {"config": {"max_ece": 0.0}}}}
-        )
+        result = defs.resolve_job_def("promote_only").execute_in_process(instance=instance)
     metadata = result.asset_materializations_for_node("model_promotion")[0].metadata
     assert metadata["decision"].value == "rejected"
     assert "FAIL: expected calibration error" in metadata["reasons"].value

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from dbt.cli.main import dbtRunner
 
-from lead_scoring import dbt_in_process
-from lead_scoring.resources import ENVIRONMENT_DBT, ProjectDbtResource
+from lead_scoring.platform import dbt_in_process
+from lead_scoring.platform.resources import ENVIRONMENT_DBT, ProjectDbtResource
 from lead_scoring.settings import DBT_PROJECT_DIR, environment
 from tests.integration.simulated import simulated_warehouse
 
@@ -114,3 +114,23 @@ def test_another_dbt_executable_runs_as_a_subprocess(setup, tmp_path):
     )
     assert not isinstance(invocation.process, dbt_in_process.DbtThread)
     invocation.wait()
+
+
+def test_switched_off_it_is_dagster_dbts_subprocess_and_builds_the_same(setup, monkeypatch):
+    """``in_process=False`` (LEAD_SCORING_DBT_IN_PROCESS=false): the stock DbtCliResource, every override off."""
+    from dagster_dbt import DbtCliResource
+
+    wh, tmp, resource = setup
+    stock = ProjectDbtResource(project_dir=resource.project_dir, target="dev", in_process=False)
+    adapters = []
+    initialize = DbtCliResource._initialize_dbt_core_adapter
+    monkeypatch.setattr(DbtCliResource, "_initialize_dbt_core_adapter",
+                        lambda self, args: adapters.append(initialize(self, args)) or adapters[-1])
+    with environment({"LEAD_SCORING_WAREHOUSE_PATH": str(wh.path), "LEAD_SCORING_AS_OF_DATE": ""}):
+        invocation = stock.cli(["build"], raise_on_error=False, target_path=tmp / "runs" / "stock").wait()
+    assert isinstance(invocation.process, subprocess.Popen)
+    assert invocation.is_successful(), invocation._error_messages
+    assert adapters and adapters[0] is not None and invocation.adapter is adapters[0], "dagster-dbt's own adapter set-up ran"
+    assert stock._cli_version == ProjectDbtResource(project_dir=resource.project_dir, target="dev")._cli_version
+    in_process = run(setup, ["build"], LEAD_SCORING_AS_OF_DATE="")
+    assert result_statuses(invocation) == result_statuses(in_process) and len(result_statuses(invocation)) > 50

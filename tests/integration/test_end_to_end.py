@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 
 def test_demo_prints_a_summary_and_where_to_look(demo_home):
     out = (demo_home / "demo_stdout.txt").read_text()
-    for expected in ("Demo complete", "ROC AUC", "Bayes limit", "dagster dev", "mlflow ui", "leads scored", "reports/latest.html"):
+    for expected in ("Demo complete", "ROC AUC", "Bayes limit", "dg dev", "mlflow ui", "leads scored", "reports/latest.html"):
         assert expected in out
 
 
@@ -107,12 +107,12 @@ def test_rerunning_a_day_replaces_its_scores(demo_settings, demo_status):
 def test_scoring_refuses_features_built_for_another_day(demo_settings, demo_status):
     from datetime import date, timedelta
 
-    from lead_scoring import steps
+    from lead_scoring.steps import training as training_steps, scoring as scoring_steps
 
     wh = Warehouse(demo_settings.warehouse_path)
     client = registry.connect(demo_settings.mlflow_tracking_uri, demo_settings.mlflow_artifacts)
     before = wh.query("select count(*) as n from scoring.lead_scores").n.iloc[0]
     wrong_day = date.fromisoformat(demo_status["last_scored_date"]) + timedelta(days=1)
-    with pytest.raises(steps.StaleFeaturesError, match=f"as of {demo_status['last_scored_date']}.*{wrong_day}"):
-        steps.score_day(wh, client, demo_settings, wrong_day)
+    with pytest.raises(scoring_steps.StaleFeaturesError, match=f"as of {demo_status['last_scored_date']}.*{wrong_day}"):
+        scoring_steps.score_day(wh, client, demo_settings, wrong_day)
     assert wh.query("select count(*) as n from scoring.lead_scores").n.iloc[0] == before

@@ -78,7 +78,7 @@ def champion(imported):
 
 def _reimport(imported, moved_share: float) -> date:
     from lead_scoring.flat import importer
-    from lead_scoring.flat.pipeline import dbt_build
+    from lead_scoring.platform.dbt_cli import dbt_build
 
     report = importer.import_export(imported["settings"], imported["mapping"], _later_export(imported["export"], imported["folder"], moved_share))
     dbt_build(imported["settings"])
@@ -87,7 +87,7 @@ def _reimport(imported, moved_share: float) -> date:
 
 @pytest.mark.parametrize("moved_share, expected", [(0.0, "ok"), (0.6, "error")])
 def test_a_later_export_drifts_only_when_its_leads_changed(imported, champion, moved_share, expected):
-    from lead_scoring.monitoring import compute
+    from lead_scoring.steps import monitoring as compute
 
     as_of = _reimport(imported, moved_share)
     frame = compute.feature_drift(imported["settings"].warehouse(), imported["settings"], as_of, champion[1])
@@ -97,7 +97,7 @@ def test_a_later_export_drifts_only_when_its_leads_changed(imported, champion, m
 
 
 def test_live_performance_labels_earlier_scores_with_a_later_exports_outcomes(imported, champion):
-    from lead_scoring.monitoring import compute
+    from lead_scoring.steps import monitoring as compute
 
     settings = imported["settings"]
     warehouse = settings.warehouse()

@@ -76,9 +76,9 @@ def wide_export(folder, n=2500, seed=2):
 def run_shape(tmp_path, make_export, warehouse_url: str = ""):
     from threadpoolctl import threadpool_limits
 
-    from lead_scoring import steps
+    from lead_scoring.steps import training as training_steps
     from lead_scoring.flat import importer
-    from lead_scoring.flat.pipeline import dbt_build
+    from lead_scoring.platform.dbt_cli import dbt_build
     from lead_scoring.ml import training
 
     tmp_path.mkdir(parents=True, exist_ok=True)
@@ -87,8 +87,8 @@ def run_shape(tmp_path, make_export, warehouse_url: str = ""):
     report = importer.import_export(settings, mapping, export)
     dbt_build(settings)
     warehouse = settings.warehouse()
-    frame, plan, _ = steps.build_training_set(warehouse, settings)
-    features = steps.feature_list(settings)
+    frame, plan, _ = training_steps.build_training_set(warehouse, settings)
+    features = training_steps.feature_list(settings)
     with threadpool_limits(1):
         outcome = training.train_and_evaluate(frame, features, seed=7)
     return report, warehouse, frame, plan, features, outcome

@@ -26,9 +26,9 @@ def trained(tmp_path_factory):
         pytest.skip(f"the X Education export is absent: {EXPORT} not found (set LEAD_SCORING_X_EDUCATION_PATH to Leads.csv)")
     from threadpoolctl import threadpool_limits
 
-    from lead_scoring import steps
+    from lead_scoring.steps import training as training_steps, scoring as scoring_steps
     from lead_scoring.flat import importer
-    from lead_scoring.flat.pipeline import dbt_build
+    from lead_scoring.platform.dbt_cli import dbt_build
     from lead_scoring.ml import registry
     from lead_scoring.warehouse import Warehouse
 
@@ -39,11 +39,11 @@ def trained(tmp_path_factory):
     report = importer.import_export(settings, MAPPING, EXPORT)
     dbt_build(settings)
     warehouse, client = Warehouse(settings.warehouse_path), registry.connect(settings.mlflow_tracking_uri, settings.mlflow_artifacts)
-    frame, plan, _ = steps.build_training_set(warehouse, settings)
+    frame, plan, _ = training_steps.build_training_set(warehouse, settings)
     with threadpool_limits(1):  # shared 2-core machines: OpenMP threads spinning against each other cost 10x
-        candidate = steps.train_candidate(warehouse, client, settings, seed=7, trigger="test", run_tags={})
-    promotion = steps.promote_challenger(warehouse, client, settings)
-    scores, _ = steps.score_day(warehouse, client, settings, date.fromisoformat(report.imported_at[:10]))
+        candidate = training_steps.train_candidate(warehouse, client, settings, seed=7, trigger="test", run_tags={})
+    promotion = training_steps.promote_challenger(warehouse, client, settings)
+    scores, _ = scoring_steps.score_day(warehouse, client, settings, date.fromisoformat(report.imported_at[:10]))
     return dict(settings=settings, report=report, warehouse=warehouse, client=client, frame=frame, plan=plan,
                 candidate=candidate, promotion=promotion, scores=scores)
 
@@ -61,11 +61,11 @@ def test_leakage_scan_flags_tags_in_the_import_and_the_mlflow_run(trained):
 
 
 def test_the_training_set_leakage_check_fires_on_tags_and_is_quiet_on_the_contract(trained):
-    from lead_scoring import steps
+    from lead_scoring.steps import training as training_steps
     from lead_scoring.quality import guards
 
     frame, warehouse = trained["frame"], trained["warehouse"]
-    features = [f.name for f in steps.feature_list(trained["settings"])]
+    features = [f.name for f in training_steps.feature_list(trained["settings"])]
     train = frame[frame["split"] == "train"]
     assert guards.leakage_scan(train, features, "converted_within_30d", set()).blocked == []
     with_tags = train.merge(warehouse.query("select prospect_id as lead_id, tags from raw.x_education"), on="lead_id")
@@ -73,9 +73,9 @@ def test_the_training_set_leakage_check_fires_on_tags_and_is_quiet_on_the_contra
 
 
 def test_sales_entered_columns_are_excluded_by_the_mapping_and_pii_stays_raw(trained):
-    from lead_scoring import steps
+    from lead_scoring.steps import training as training_steps
 
-    features = {f.name for f in steps.feature_list(trained["settings"])}
+    features = {f.name for f in training_steps.feature_list(trained["settings"])}
     columns = {c["original"]: c for c in trained["report"].columns}
     for name in SALES_ENTERED:
         assert columns[name]["role"] == "post_outcome" and columns[name]["name"] not in features

@@ -26,7 +26,7 @@ from tests.hostile import CORPUS, ID, LABEL, PII, PLANTED, POST_OUTCOME, SECRET,
 pytestmark = pytest.mark.integration
 
 REPORT = (
-    "import sys; from lead_scoring.settings import Settings; from lead_scoring.runs import JobRunner;"
+    "import sys; from lead_scoring.settings import Settings; from lead_scoring.platform.runs import JobRunner;"
     "JobRunner(Settings.from_env(), 'report').run('weekly_report').raise_for_failure()"
 )
 

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from lead_scoring import ingest
+from lead_scoring.steps import ingest
 from lead_scoring.quality import contracts
 from lead_scoring.simulator import landing
 from lead_scoring.warehouse import Warehouse

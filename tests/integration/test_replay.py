@@ -108,7 +108,7 @@ def aging(tmp_path_factory):
     try:
         report = _replay(
             home, ["--days", str(AGING_DAYS), "--leads-per-day", "100", "--no-scheduled-retrain", "--scenario", f"stale_source@{STALE}"],
-            {"LEAD_SCORING_ALERT_WEBHOOK_URL": hook.url, "LEAD_SCORING_MODEL_MAX_AGE_DAYS": "1", "LEAD_SCORING_RETRAIN_COOLDOWN_DAYS": "1"},
+            {"LEAD_SCORING_ALERT_WEBHOOK_URL": hook.url, "LEAD_SCORING_RETRAIN_MAX_MODEL_AGE_DAYS": "1", "LEAD_SCORING_RETRAIN_COOLDOWN_DAYS": "1"},
         )
         yield home, report, Warehouse(home / "warehouse.duckdb"), list(hook.received)
     finally:

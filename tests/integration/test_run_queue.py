@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus
 
-from lead_scoring.instance import ensure_dagster_home
+from lead_scoring.platform.instance import ensure_dagster_home
 from lead_scoring.simulator.generator import simulate
 from lead_scoring.warehouse import Warehouse
 from tests.integration.services import BIN, ROOT, Services

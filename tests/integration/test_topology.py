@@ -17,7 +17,7 @@ from datetime import date, timedelta
 import psycopg2
 import pytest
 
-from lead_scoring.instance import ensure_dagster_home
+from lead_scoring.platform.instance import ensure_dagster_home
 from lead_scoring.quality.guards import PII_PATTERN
 from lead_scoring.simulator.generator import simulate
 from lead_scoring.warehouse import Warehouse

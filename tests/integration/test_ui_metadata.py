@@ -4,6 +4,7 @@ import dagster as dg
 
 from lead_scoring.definitions import defs
 from lead_scoring.defs import catalog
+from lead_scoring.settings import Settings
 from lead_scoring.ml.scoring import SCORE_COLUMNS
 
 # flat_import: the job that loads a flat CRM export (a home of its own source, see docs/bring-your-own-data.md).
@@ -50,21 +51,20 @@ def test_dbt_models_link_to_the_feature_catalog():
     assert path.startswith("/") and path.endswith("/dbt_docs/static_index.html")
 
 
-def test_mlflow_links_follow_the_configured_ui_address(monkeypatch):
-    monkeypatch.delenv("LEAD_SCORING_MLFLOW_UI_URL", raising=False)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///tmp/x.db")
-    assert catalog.model_version_url("3") == "http://127.0.0.1:5000/#/models/lead_scoring/versions/3"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://mlflow.internal:5000")
-    assert catalog.mlflow_run_url("1", "abc") == "http://mlflow.internal:5000/#/experiments/1/runs/abc"
-    monkeypatch.setenv("LEAD_SCORING_MLFLOW_UI_URL", "https://mlflow.example.com/")
-    assert catalog.model_version_url("3") == "https://mlflow.example.com/#/models/lead_scoring/versions/3"
+def test_mlflow_links_follow_the_configured_ui_address():
+    local = Settings.from_env({"MLFLOW_TRACKING_URI": "sqlite:///tmp/x.db"})
+    assert catalog.model_version_url(local, "3") == "http://127.0.0.1:5000/#/models/lead_scoring/versions/3"
+    server = Settings.from_env({"MLFLOW_TRACKING_URI": "http://mlflow.internal:5000"})
+    assert catalog.mlflow_run_url(server, "1", "abc") == "http://mlflow.internal:5000/#/experiments/1/runs/abc"
+    own_ui = Settings.from_env({"MLFLOW_TRACKING_URI": "http://mlflow.internal:5000", "LEAD_SCORING_MLFLOW_UI_URL": "https://mlflow.example.com/"})
+    assert catalog.model_version_url(own_ui, "3") == "https://mlflow.example.com/#/models/lead_scoring/versions/3"
 
 
-def test_the_warehouse_kind_follows_the_warehouse(monkeypatch):
-    monkeypatch.delenv("LEAD_SCORING_WAREHOUSE_URL", raising=False)
-    assert catalog.describe(dg.AssetSpec("x", kinds={"duckdb"})).kinds == {"duckdb"}
-    monkeypatch.setenv("LEAD_SCORING_WAREHOUSE_URL", "postgresql://postgres@127.0.0.1:5432/warehouse")
-    assert catalog.describe(dg.AssetSpec("x", kinds={"duckdb"})).kinds == {"postgres"}
+def test_the_warehouse_kind_follows_the_warehouse():
+    duckdb = Settings.from_env({})
+    assert catalog.describe(duckdb, dg.AssetSpec("x", kinds={"duckdb"})).kinds == {"duckdb"}
+    postgres = Settings.from_env({"LEAD_SCORING_WAREHOUSE_URL": "postgresql://postgres@127.0.0.1:5432/warehouse"})
+    assert catalog.describe(postgres, dg.AssetSpec("x", kinds={"duckdb"})).kinds == {"postgres"}
 
 
 def test_dbt_models_report_their_row_counts(demo_settings):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lead_scoring import ingest, steps
+from lead_scoring.steps import ingest, training as training_steps
 from lead_scoring.ml import training
 from lead_scoring.settings import DBT_PROJECT_DIR, Settings
 from lead_scoring.simulator.generator import simulate
@@ -38,9 +38,9 @@ def default_history(tmp_path_factory):
     env = {**os.environ, "LEAD_SCORING_WAREHOUSE_PATH": str(settings.warehouse_path)}
     result = subprocess.run(command, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
-    frame, _, _ = steps.build_training_set(warehouse, settings)
+    frame, _, _ = training_steps.build_training_set(warehouse, settings)
     truth = warehouse.query("select lead_id, created_at, p_convert from ground_truth.lead_propensity")
-    return frame, truth, steps.feature_list(settings)
+    return frame, truth, training_steps.feature_list(settings)
 
 
 def test_model_beats_the_baseline_and_nears_the_bayes_limit(default_history):

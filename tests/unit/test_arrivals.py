@@ -4,7 +4,8 @@ from datetime import date, datetime, timedelta
 
 import pyarrow as pa
 
-from lead_scoring import ingest
+from lead_scoring.policies import ArrivalsPolicy
+from lead_scoring.steps import ingest
 from lead_scoring.quality import arrivals
 from lead_scoring.simulator.generator import simulate
 from lead_scoring.simulator.scenarios import LATE_ACTIVITIES, LATE_BY_DAYS, Scenario
@@ -31,7 +32,7 @@ def test_a_day_on_time_stays_quiet_and_the_threshold_is_a_share():
     on_time = arrivals.late_arrivals("activities", [(DAY, _activities(*[midnight] * 50))])
     assert (on_time.late_rows, on_time.share, on_time.warns) == (0, 0.0, False)
     n = 1000
-    allowed = int(n * arrivals.LATE_WARN_SHARE)
+    allowed = int(n * ArrivalsPolicy().late_warn_share)
     at_limit = _activities(*[midnight - timedelta(days=5)] * allowed, *[midnight] * (n - allowed))
     assert not arrivals.late_arrivals("activities", [(DAY, at_limit)]).warns
     over = _activities(*[midnight - timedelta(days=5)] * (allowed + 1), *[midnight] * (n - allowed - 1))

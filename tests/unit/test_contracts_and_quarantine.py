@@ -7,7 +7,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from lead_scoring import ingest
+from lead_scoring.steps import ingest
 from lead_scoring.quality import contracts, quarantine, timestamps
 from lead_scoring.simulator import landing
 from lead_scoring.simulator.generator import simulate

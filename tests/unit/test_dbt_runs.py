@@ -2,7 +2,7 @@
 
 import os
 
-from lead_scoring import dbt_runs
+from lead_scoring.platform import dbt_runs
 
 
 def test_a_finished_run_leaves_its_parse_state_to_the_home_and_old_runs_are_pruned(tmp_path):
@@ -30,9 +30,10 @@ def test_the_dbt_resource_knows_its_dbt_version_without_starting_dbt():
     import re
     import subprocess
 
-    from lead_scoring.defs.features import dbt_project
-    from lead_scoring.resources import ProjectDbtResource
+    from lead_scoring.defs.features.assets import dbt_project
+    from lead_scoring.platform.resources import ProjectDbtResource
+    from lead_scoring.settings import Settings
 
-    resource = ProjectDbtResource(project_dir=dbt_project, target="dev")
+    resource = ProjectDbtResource(project_dir=dbt_project(Settings.from_env()), target="dev")
     reported = subprocess.run([resource.dbt_executable, "--version"], capture_output=True, text=True, check=True).stdout
     assert re.search(r"installed:\s+(\d+\.\d+\.\d+)", reported).group(1) == str(resource._cli_version)

@@ -76,7 +76,8 @@ def test_slices_cover_each_value_and_skip_one_outcome_slices():
 
 def test_an_export_without_slice_columns_passes_the_gate_with_no_slice_to_judge():
     """A flat export need not have any of the slice columns: an empty slice table, which the promotion gate accepts."""
-    from lead_scoring.ml.promotion import PromotionPolicy, decide
+    from lead_scoring.ml.promotion import decide
+    from lead_scoring.policies import PromotionPolicy
 
     y, p = noisy_scores(1000)
     slices = evaluate(pd.DataFrame({"lead_id": np.arange(1000), "revenue": p}), y, p, threshold=0.2).slices

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pyarrow as pa
 import pytest
 
-from lead_scoring import ingest
+from lead_scoring.steps import ingest
 from lead_scoring.simulator.generator import simulate
 from lead_scoring.warehouse import Replacement, Warehouse, WarehouseError
 

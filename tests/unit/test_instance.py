@@ -1,12 +1,11 @@
-"""The local Dagster instance queues warehouse writers one at a time."""
+"""The local Dagster instance queues warehouse writers one at a time; this process's instance pools its event log, or is Dagster's own."""
 
-from dagster import DagsterInstance
-from dagster._core.run_coordinator import QueuedRunCoordinator
+from dagster import DagsterInstance, QueuedRunCoordinator
 
 from lead_scoring.defs.partitions import WAREHOUSE_WRITER_TAG
 from lead_scoring.definitions import defs
-from lead_scoring.instance import ensure_dagster_home, open_instance
-from lead_scoring.instance_storage import OPEN_DATABASES, PooledSqliteEventLogStorage
+from lead_scoring.platform.instance import ensure_dagster_home, open_instance
+from lead_scoring.platform.instance_storage import OPEN_DATABASES, PooledSqliteEventLogStorage
 
 
 def test_instance_limits_warehouse_writers_to_one(tmp_path):
@@ -52,3 +51,20 @@ def test_this_processs_instance_pools_the_event_log_in_dagsters_own_files(tmp_pa
         assert plain.get_latest_materialization_event(dg.AssetKey("numbers")).run_id == run_ids[-1]
         check = dg.AssetCheckKey(dg.AssetKey("numbers"), "positive")
         assert plain.event_log_storage.get_latest_asset_check_execution_by_key([check])[check].run_id == run_ids[-1]
+
+
+def test_switched_off_this_processs_instance_is_dagsters_own(tmp_path):
+    """``pooled=False`` (LEAD_SCORING_POOLED_EVENT_LOG=false): ``DagsterInstance.from_config``, Dagster's SQLite event log."""
+    from dagster._core.storage.event_log import SqliteEventLogStorage
+
+    ensure_dagster_home(tmp_path)
+    with open_instance(tmp_path, pooled=False) as instance:
+        assert type(instance.event_log_storage) is SqliteEventLogStorage
+        assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
+    with open_instance(tmp_path) as instance:
+        assert type(instance.event_log_storage) is PooledSqliteEventLogStorage
+
+
+def test_the_local_dagster_yaml_names_public_classes_only(tmp_path):
+    ensure_dagster_home(tmp_path)
+    assert "dagster._" not in (tmp_path / "dagster.yaml").read_text()

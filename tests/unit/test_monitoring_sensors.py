@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from lead_scoring import tables
-from lead_scoring.defs import monitoring
-from lead_scoring.resources import WarehouseResource
+from lead_scoring.defs.monitoring import sensors as monitoring
+from lead_scoring.platform.resources import WarehouseResource
+from lead_scoring.settings import Settings
 from lead_scoring.warehouse import Warehouse
 from tests.webhook_server import webhook  # noqa: F401 (fixture)
 
@@ -39,7 +40,9 @@ def _set(wh: Warehouse, table: str, offsets: list[int], column: str = "severity"
 
 
 def _evaluate(sensor, wh: Warehouse, instance, cursor=None):
-    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={"warehouse": WarehouseResource(location=str(wh.path))})
+    # Settings from the environment: the webhook fixture sets LEAD_SCORING_ALERT_WEBHOOK_URL.
+    resources = {"warehouse": WarehouseResource(location=str(wh.path)), "settings": Settings.from_env()}
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources)
     return sensor(context), context
 
 
@@ -107,7 +110,7 @@ def test_run_failure_alert_names_the_job_and_the_error(instance, webhook):
     result = fragile.execute_in_process(instance=instance, raise_on_error=False)
     context = dg.build_run_status_sensor_context(
         sensor_name="run_failure_alert", dagster_event=result.get_run_failure_event(), dagster_instance=instance,
-        dagster_run=result.dagster_run,
+        dagster_run=result.dagster_run, resources={"settings": Settings.from_env()},
     ).for_run_failure()
     monitoring.run_failure_alert(context)
     alert = webhook.received[-1]

@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lead_scoring.policies import DriftPolicy, RetrainPolicy
+from lead_scoring.simulator.schema import RAW_TABLES
 from lead_scoring.monitoring import drift, freshness, performance, triggers
 from lead_scoring.simulator import landing
 
@@ -27,19 +29,19 @@ KINDS = {"activity": "numeric", "channel": "categorical"}
 def test_same_world_is_ok_and_the_test_follows_the_reference_size(reference_rows, tests):
     found = drift.feature_drift(_frame(reference_rows, seed=1), _frame(400, seed=2), KINDS)
     assert {f.test for f in found} == tests
-    assert all(f.psi < drift.PSI_MODERATE for f in found)
+    assert all(f.psi < DriftPolicy().psi_moderate for f in found)
     assert {f.severity for f in found} == {"ok"}
 
 
 @pytest.mark.parametrize("reference_rows", [800, 5000])
 def test_shifted_numeric_and_new_category_are_significant(reference_rows):
     found = {f.feature: f for f in drift.feature_drift(_frame(reference_rows, seed=1), _frame(400, shift=2.0, new_category_share=0.3, seed=2), KINDS)}
-    assert found["activity"].severity == "error" and found["activity"].psi > drift.PSI_SIGNIFICANT
-    assert found["channel"].severity == "error" and found["channel"].psi > drift.PSI_SIGNIFICANT
-    if reference_rows <= drift.SMALL_REFERENCE_ROWS:
+    assert found["activity"].severity == "error" and found["activity"].psi > DriftPolicy().psi_significant
+    assert found["channel"].severity == "error" and found["channel"].psi > DriftPolicy().psi_significant
+    if reference_rows <= DriftPolicy().small_reference_rows:
         assert found["channel"].p_value < 0.05
     else:
-        assert found["channel"].statistic >= drift.DISTANCE and found["channel"].p_value is None
+        assert found["channel"].statistic >= DriftPolicy().distance and found["channel"].p_value is None
 
 
 def test_missing_values_count_as_their_own_bin():
@@ -47,14 +49,14 @@ def test_missing_values_count_as_their_own_bin():
     current = _frame(400, seed=2)
     current.loc[current.index[:200], "activity"] = np.nan  # half the values stop arriving
     found = {f.feature: f for f in drift.feature_drift(reference, current, KINDS)}
-    assert found["activity"].psi > drift.PSI_SIGNIFICANT
+    assert found["activity"].psi > DriftPolicy().psi_significant
 
 
 def test_prediction_drift_and_severity():
     reference = RNG.beta(2, 8, 3000)
     assert drift.prediction_drift(reference, RNG.beta(2, 8, 500))[1] == "ok"
     psi, level = drift.prediction_drift(reference, RNG.beta(5, 5, 500))
-    assert level == "error" and psi > drift.PSI_SIGNIFICANT
+    assert level == "error" and psi > DriftPolicy().psi_significant
     assert drift.worst(["ok", "warn"]) == "warn" and drift.worst([]) == "ok"
 
 
@@ -141,7 +143,7 @@ def test_source_freshness_flags_a_source_that_stopped_landing(tmp_path):
     import pyarrow as pa
 
     day = date(2026, 3, 10)
-    for table in freshness.MAX_LAG_DAYS:
+    for table in RAW_TABLES:
         for offset in range(3):
             if table == "activities" and offset == 0:
                 continue  # the activities file of the 10th never lands
@@ -170,7 +172,7 @@ def _state(days=(), signal="feature_drift", last_retrain=None, trained=date(2026
     return triggers.MonitoringState(TODAY, {signal: {TODAY - timedelta(days=d) for d in days}}, last_retrain, trained, "3", list(stale))
 
 
-POLICY = triggers.TriggerPolicy()
+POLICY = RetrainPolicy()
 
 
 def test_drift_triggers_only_when_it_holds_on_n_of_m_days():
@@ -195,12 +197,12 @@ def test_model_freshness_policy():
     assert old.launch and old.trigger == "model_freshness:champion_too_old" and "15 days old" in old.reason
     # a retrain 2 days ago that was not promoted: wait out the cool-down rather than retrain daily
     assert not triggers.freshness_decision(_state(trained=TODAY - timedelta(days=20), last_retrain=TODAY - timedelta(days=2)), POLICY).launch
-    assert triggers.TriggerPolicy(max_model_age_days=3).max_model_age_days == 3
+    assert RetrainPolicy(max_model_age_days=3).max_model_age_days == 3
 
 
 def test_monitoring_tables_have_the_contract_types_with_nulls(tmp_path):
     from lead_scoring import tables
-    from lead_scoring.monitoring import compute
+    from lead_scoring.steps import monitoring as compute
     from lead_scoring.warehouse import Warehouse
 
     wh = Warehouse(tmp_path / "warehouse.duckdb")
@@ -223,7 +225,7 @@ def test_monitoring_tables_have_the_contract_types_with_nulls(tmp_path):
 def test_live_performance_reads_ages_from_the_warehouse_and_weighs_to_the_champions_test_rows(tmp_path):
     """Served scores of young leads (ranked at random) and old ones (easy negatives), labelled 30 days on."""
     from lead_scoring import tables
-    from lead_scoring.monitoring import compute
+    from lead_scoring.steps import monitoring as compute
     from lead_scoring.settings import Settings
     from lead_scoring.warehouse import Replacement, Warehouse
 

@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from lead_scoring.ml import registry
-from lead_scoring.ml.promotion import PromotionPolicy, decide
+from lead_scoring.ml.promotion import decide
+from lead_scoring.policies import PromotionPolicy
 from lead_scoring.settings import REGISTERED_MODEL
 from tests.conftest import run_cli
 

@@ -45,14 +45,15 @@ def test_a_webhook_shows_its_host_only():
     assert redacted("https://example.com", keep_path=False) == "https://example.com"
 
 
-def test_warehouse_and_mlflow_links_are_redacted(monkeypatch):
-    from lead_scoring.defs.catalog import mlflow_ui_url
+def test_warehouse_and_mlflow_links_are_redacted():
+    from lead_scoring.settings import Settings
     from lead_scoring.warehouse import Warehouse
 
     assert str(Warehouse("postgresql://u:s3cret@h:5432/db?password=s3cret")) == "postgresql://u:***@h:5432/db?password=***"
-    monkeypatch.delenv("LEAD_SCORING_MLFLOW_UI_URL", raising=False)
-    assert mlflow_ui_url("http://u:s3cret@mlflow:5000") == "http://u:***@mlflow:5000"
-    assert mlflow_ui_url("sqlite:///x.db") == "http://127.0.0.1:5000"
+    assert Settings.from_env({"MLFLOW_TRACKING_URI": "http://u:s3cret@mlflow:5000"}).mlflow_browser_url() == "http://u:***@mlflow:5000"
+    assert Settings.from_env({"MLFLOW_TRACKING_URI": "sqlite:///x.db"}).mlflow_browser_url() == "http://127.0.0.1:5000"
+    shown = Settings.from_env({"LEAD_SCORING_MLFLOW_UI_URL": "https://u:tok@mlflow.example.com/"}).mlflow_browser_url()
+    assert shown == "https://u:***@mlflow.example.com"
 
 
 def test_the_mlflow_resource_holds_a_credentialed_tracking_uri_by_its_variable(monkeypatch, tmp_path):

@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from lead_scoring import ingest
+from lead_scoring.steps import ingest
 from lead_scoring.settings import Settings, dbt_connection_env
 from lead_scoring.simulator.generator import simulate
 from lead_scoring.warehouse import Replacement, Warehouse, WarehouseError, redacted
@@ -142,13 +142,12 @@ def test_settings_pick_postgres_from_one_url(monkeypatch, tmp_path):
     assert settings.warehouse().path == tmp_path / "warehouse.duckdb"
 
 
-def test_dbt_sessions_get_a_work_mem_unless_the_user_set_their_own_options(monkeypatch):
+def test_dbt_sessions_get_a_work_mem_unless_the_user_set_their_own_options():
     url = "postgresql://app@db.internal:5432/lead_scoring"
-    monkeypatch.delenv("PGOPTIONS", raising=False)
-    monkeypatch.setenv("LEAD_SCORING_PG_WORK_MEM", "1GB")
-    assert dbt_connection_env(url)["PGOPTIONS"] == "-c work_mem=1GB"
-    monkeypatch.setenv("PGOPTIONS", "-c statement_timeout=600000")
-    assert dbt_connection_env(url)["PGOPTIONS"] == "-c statement_timeout=600000"
+    settings = Settings.from_env({"LEAD_SCORING_WAREHOUSE_URL": url, "LEAD_SCORING_PG_WORK_MEM": "1GB"})
+    assert settings.dbt_env()["PGOPTIONS"] == "-c work_mem=1GB"
+    own = Settings.from_env({"LEAD_SCORING_WAREHOUSE_URL": url, "LEAD_SCORING_PG_WORK_MEM": "1GB", "PGOPTIONS": "-c statement_timeout=600000"})
+    assert own.dbt_env()["PGOPTIONS"] == "-c statement_timeout=600000"
     assert "PGOPTIONS" not in dbt_connection_env("")  # DuckDB: no Postgres session to configure
 
 
@@ -175,14 +174,14 @@ def _another_process_can_open(path) -> bool:
 def test_a_kept_open_duckdb_is_opened_once_and_free_for_other_processes_after(tmp_path, monkeypatch):
     import duckdb
 
-    from lead_scoring import warehouse_engines
+    from lead_scoring.warehouse.duckdb_engine import keep_open
 
     wh = Warehouse(tmp_path / "wh.duckdb")
     wh.overwrite("raw.numbers", pd.DataFrame({"n": [1, 2, 3]}))
     opened = []
     real_connect = duckdb.connect
     monkeypatch.setattr(duckdb, "connect", lambda *a, **k: opened.append(a) or real_connect(*a, **k))
-    with warehouse_engines.keep_open(wh.path):
+    with keep_open(wh.path):
         for _ in range(5):
             assert wh.query("select sum(n) as s from raw.numbers").s.iloc[0] == 6
         wh.replace_rows("raw.numbers", pd.DataFrame({"n": [4]}), "n", [4])  # a write between reads

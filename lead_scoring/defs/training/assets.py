@@ -1,0 +1,161 @@
+"""Training assets: the training set, the candidate model (tracked in MLflow) and its promotion.
+
+The work is in ``lead_scoring.steps.training``, imported inside the assets so that
+loading the code location does not import scikit-learn and MLflow.
+"""
+
+import dagster as dg
+from pydantic import Field
+
+from lead_scoring import tables
+from lead_scoring.defs import catalog
+from lead_scoring.defs.partitions import DBT_BUILD_TAG, TRIGGER_TAG, WAREHOUSE_WRITER_TAG
+from lead_scoring.ml.search_config import SearchConfig
+from lead_scoring.ml.thresholds import ThresholdRule
+from lead_scoring.platform.resources import MlflowResource, WarehouseResource
+from lead_scoring.settings import Settings
+
+SEED = 7
+SEARCH = SearchConfig()
+THRESHOLD = ThresholdRule()
+
+
+class TrainingConfig(dg.Config):
+    seed: int = Field(SEED, description="Seed of the search, the samples and the bootstrap: same seed and data, same metrics.")
+    candidates: int = Field(SEARCH.candidates, description="Candidates in the hyper-parameter search (10-30 is sensible).")
+    logistic_candidates: int = Field(SEARCH.logistic_candidates, description="How many of them are logistic regression; the rest gradient boosting.")
+    search_rows: int = Field(SEARCH.search_rows, description="Each candidate is fitted on a sample of at most this many training rows.")
+    final_rows: int = Field(SEARCH.final_rows, description="The chosen candidate is refitted on at most this many training rows.")
+    threshold_rule: str = Field(THRESHOLD.rule, description="Which leads to call: `capacity` (the top share) or `cost_ratio`.")
+    top_share: float = Field(THRESHOLD.top_share, description="capacity rule: share of leads sales can call.")
+    cost_ratio: float = Field(THRESHOLD.cost_ratio, description="cost_ratio rule: cost of a missed conversion in wasted calls.")
+
+
+def trigger_of(context: dg.AssetExecutionContext) -> tuple[str, str]:
+    """(schedule | sensor | manual, what exactly: the sensor's reason tag, the schedule's or sensor's name)."""
+    tags = context.run.tags
+    if "dagster/schedule_name" in tags:
+        return "schedule", tags.get(TRIGGER_TAG, tags["dagster/schedule_name"])
+    if "dagster/sensor_name" in tags:
+        return "sensor", tags.get(TRIGGER_TAG, tags["dagster/sensor_name"])
+    return "manual", tags.get(TRIGGER_TAG, "")
+
+
+@dg.asset(
+    deps=[dg.AssetKey(["marts", "lead_snapshots"])],
+    group_name="training",
+    kinds={"python", "duckdb"},
+    description="Mature snapshots only, split by the lead's creation date into train / validation / test periods.",
+    metadata={"dagster/table_name": tables.TRAINING_SET},
+)
+def training_set(context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: dg.ResourceParam[Settings]) -> dg.MaterializeResult:
+    from lead_scoring.steps import training as training_steps
+
+    frame, plan, dropped = training_steps.build_training_set(warehouse.get(), settings)
+    by_split = frame.groupby("split")["converted_within_30d"].agg(["size", "mean"])
+    context.log.info(f"training set: {len(frame)} mature snapshots, split at {plan.as_dict()}")
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(frame),
+            "leads": int(frame["lead_id"].nunique()),
+            **{f"rows_{s}": int(by_split.loc[s, "size"]) for s in by_split.index},
+            **{f"conversion_rate_{s}": float(by_split.loc[s, "mean"]) for s in by_split.index},
+            **plan.as_dict(),
+            **{f"dropped_repeated_rows_{s}": n for s, n in dropped.items() if s != "train"},
+        }
+    )
+
+
+@dg.asset(
+    deps=[training_set, dg.AssetKey(["ground_truth", "lead_propensity"])],
+    group_name="training",
+    kinds={"sklearn", "mlflow"},
+    description="Seeded hyper-parameter search (logistic regression and gradient boosting) on the validation "
+    "period, isotonic calibration, and the rules baseline, all evaluated on the same test period, logged to "
+    "MLflow (nested candidate runs, plots, slice metrics) and registered with alias `challenger`.",
+)
+def candidate_model(
+    context: dg.AssetExecutionContext, config: TrainingConfig, warehouse: WarehouseResource, mlflow: MlflowResource,
+    settings: dg.ResourceParam[Settings],
+) -> dg.MaterializeResult:
+    from lead_scoring.steps import training as training_steps
+
+    trigger, detail = trigger_of(context)
+    candidate = training_steps.train_candidate(
+        warehouse.get(),
+        mlflow.client(),
+        settings,
+        seed=config.seed,
+        trigger=trigger,
+        run_tags={"dagster_run_id": context.run_id, "trigger_detail": detail},
+        search_config=SearchConfig(config.candidates, config.logistic_candidates, config.search_rows, config.final_rows),
+        threshold_rule=ThresholdRule(config.threshold_rule, config.top_share, config.cost_ratio),
+    )
+    outcome, logged = candidate.outcome, candidate.logged
+    metrics = outcome.logged_metrics()
+    shown = [name for name in ("test_roc_auc", "test_roc_auc_ci_low", "test_roc_auc_ci_high", "baseline_test_roc_auc",
+                               "bayes_test_roc_auc", "bayes_gap_test_roc_auc", "test_pr_auc", "test_ece",
+                               "test_min_slice_roc_auc") if name in metrics]
+    context.log.info(f"model version {logged.version} ({outcome.search.best.family}): "
+                     + ", ".join(f"{k}={metrics[k]:.4f}" for k in shown))
+    return dg.MaterializeResult(
+        metadata={
+            **{name: metrics[name] for name in shown},
+            "model_family": outcome.search.best.family,
+            "search_candidates": outcome.search.candidates,
+            "model_version": logged.version,
+            "mlflow_run_id": logged.run_id,
+            "mlflow_run": dg.MetadataValue.url(
+                catalog.mlflow_run_url(settings, logged.experiment_id, logged.run_id)
+            ),
+            "mlflow_model_version": dg.MetadataValue.url(catalog.model_version_url(settings, logged.version)),
+        }
+    )
+
+
+@dg.asset(
+    deps=[candidate_model],
+    group_name="training",
+    kinds={"mlflow"},
+    description="The promotion gate: the challenger and the champion are scored on the same current test rows; "
+    "the challenger becomes `champion` (the old one `previous_champion`) only if it beats the rules baseline, "
+    "is not worse than the champion beyond the margin and gains at least the minimum, is calibrated within the "
+    "ECE bound and has no big slice under the floor (the promotion policy: LEAD_SCORING_PROMOTION_*). The decision "
+    "and reasons go to the version's tags.",
+)
+def model_promotion(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, mlflow: MlflowResource, settings: dg.ResourceParam[Settings]
+) -> dg.MaterializeResult:
+    from lead_scoring.steps import training as training_steps
+
+    result = training_steps.promote_challenger(warehouse.get(), mlflow.client(), settings)
+    verdict = "promoted" if result.decision.promote else "rejected"
+    context.log.info(f"version {result.challenger_version} {verdict}: {'; '.join(result.decision.reasons)}")
+    return dg.MaterializeResult(
+        metadata={
+            "decision": verdict,
+            "reasons": dg.MetadataValue.md("\n".join(f"- {r}" for r in result.decision.reasons)),
+            "challenger_version": result.challenger_version,
+            "champion_version": result.champion_version or "none",
+            **({"mlflow_champion": dg.MetadataValue.url(catalog.model_version_url(settings, result.champion_version))}
+               if result.champion_version else {}),
+            "previous_champion_version": result.previous_champion_version or "none",
+            **result.comparison,
+            "policy": dg.MetadataValue.json(settings.policies.promotion.as_dict()),
+        }
+    )
+
+
+retrain_job = dg.define_asset_job(
+    "retrain",
+    selection=dg.AssetSelection.groups("features", "training"),
+    tags={**WAREHOUSE_WRITER_TAG, **DBT_BUILD_TAG},
+    description="Rebuild the dbt features, train and track a candidate, promote it if it wins.",
+)
+weekly_retrain = dg.ScheduleDefinition(job=retrain_job, cron_schedule="0 3 * * 1", execution_timezone="UTC")
+
+defs = dg.Definitions(
+    assets=[training_set, candidate_model, model_promotion],
+    jobs=[retrain_job],
+    schedules=[weekly_retrain],
+)

@@ -1,0 +1,159 @@
+"""Training steps as plain functions: the training set, a candidate model, the promotion gate.
+
+The Dagster modules in ``defs/`` call these and only add wiring, logging and
+metadata; the benchmark's plain script calls the same functions. This module
+imports scikit-learn and MLflow, so the code location imports it lazily.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+from mlflow import MlflowClient
+
+from lead_scoring import tables
+from lead_scoring.flat import importer as flat_import
+from lead_scoring.ml import baseline, dataset, evaluation, features, promotion, registry, search, thresholds, tracking, training
+from lead_scoring.ml.metrics import weighted_roc_auc
+from lead_scoring.ml.model import model_threads, predict
+from lead_scoring.ml.tracking import LoggedModel, log_training_run
+from lead_scoring.quality import validation
+from lead_scoring.settings import Settings
+from lead_scoring.simulator import landing
+from lead_scoring.warehouse import Warehouse
+
+TRAINING_TABLE = tables.TRAINING_SET
+SCORES_TABLE = tables.SCORES
+GROUND_TRUTH = tables.GROUND_TRUTH
+
+
+def feature_list(settings: Settings) -> list[features.Feature]:
+    return features.feature_contract(settings.dbt_manifest_path)
+
+
+def build_training_set(
+    warehouse: Warehouse, settings: Settings
+) -> tuple[pd.DataFrame, dataset.SplitPlan | dataset.StratifiedSplitPlan, dict[str, int]]:
+    """Mature snapshots with a ``split`` column, written to ``ml.training_set``.
+
+    Also returns how many validation / test rows were dropped for repeating a
+    training row's features exactly.
+    """
+    snapshots = dataset.in_canonical_order(warehouse.query("select * from marts.lead_snapshots where label_is_mature"))
+    # In time on lead creation dates; a flat export without a timestamp: seeded, stratified at random.
+    plan = dataset.plan_split(snapshots, flat_import.split_seed(settings))
+    snapshots["split"] = plan.assign(snapshots)
+    features = feature_list(settings)
+    kept, dropped = dataset.drop_repeated_rows(snapshots, [f.name for f in features])
+    warehouse.overwrite(TRAINING_TABLE, kept)
+    validation.write_reference(warehouse, kept[kept["split"] == "train"], features)
+    return kept, plan, dropped
+
+
+@dataclass
+class Candidate:
+    outcome: training.TrainingOutcome
+    logged: LoggedModel
+
+
+def train_candidate(
+    warehouse: Warehouse,
+    client: MlflowClient,
+    settings: Settings,
+    seed: int,
+    trigger: str,
+    run_tags: dict[str, str],
+    search_config: search.SearchConfig | None = None,
+    threshold_rule: thresholds.ThresholdRule | None = None,
+) -> Candidate:
+    """Search, calibrate, evaluate against the baseline (and the Bayes limit on simulated data), log and register.
+
+    ``trigger`` is schedule, sensor or manual; ``run_tags`` may add a ``trigger_detail`` (which sensor, why).
+    """
+    frame = dataset.in_canonical_order(warehouse.query(f"select * from {TRAINING_TABLE}"))
+    truth = warehouse.query(f"select lead_id, created_at, p_convert from {GROUND_TRUTH}") if warehouse.table_exists(GROUND_TRUTH) else None
+    search_config = search_config or search.SearchConfig()
+    with model_threads(settings.model_threads):
+        outcome = training.train_and_evaluate(frame, feature_list(settings), seed, truth, search_config, threshold_rule,
+                                              settings.policies.leakage)
+    simulation = landing.read_manifest(settings.landing_dir)
+    logged = log_training_run(
+        client,
+        outcome,
+        frame,
+        run_name=f"retrain {trigger} {date.today().isoformat()}" + (f" ({run_tags['trigger_detail']})" if run_tags.get("trigger_detail") else ""),
+        tags={
+            **run_tags,
+            "trigger": trigger,
+            "dbt_manifest_hash": features.manifest_hash(settings.dbt_manifest_path),
+            "simulator_scenarios": ",".join(simulation.get("scenarios", [])) or "none",
+            "simulator_seed": str(simulation.get("seed", "none")),
+            **flat_import.run_tags(settings),  # empty unless the home's source is a flat export
+        },
+        params={**dataset.split_starts(frame), "search_candidates": search_config.candidates,
+                "search_logistic_candidates": search_config.logistic_candidates},
+        promotion_floor=settings.policies.promotion.slice_floor,
+    )
+    return Candidate(outcome, logged)
+
+
+@dataclass
+class Promotion:
+    decision: promotion.PromotionDecision
+    challenger_version: str
+    champion_version: str | None
+    previous_champion_version: str | None
+    comparison: dict[str, float]
+
+
+def _score_on(loaded: registry.LoadedModel, test: pd.DataFrame, threads: int) -> evaluation.Evaluation:
+    """A registered model's evaluation on ``test``, with the features and threshold recorded with it."""
+    card = tracking.load_model_card(loaded.version.run_id)
+    with model_threads(threads):
+        probability = predict(loaded.model, test, tracking.card_features(card))
+    return evaluation.evaluate(test, test[dataset.LABEL], probability, card["threshold"])
+
+
+def promote_challenger(warehouse: Warehouse, client: MlflowClient, settings: Settings) -> Promotion:
+    """Judge the challenger against the baseline and the champion on the same current test rows; move the aliases.
+
+    The gate is ``settings.policies.promotion``. The decision and its reasons are written to the challenger's
+    registry version tags either way.
+    """
+    policy = settings.policies.promotion
+    challenger = registry.version_by_alias(client, registry.CHALLENGER)
+    if challenger is None:
+        raise registry.ModelLoadError("no `challenger` alias: materialise candidate_model first")
+    frame = dataset.in_canonical_order(warehouse.query(f"select * from {TRAINING_TABLE}"))
+    parts = training.split_parts(frame)
+    test = parts["test"]
+    judged = _score_on(registry.load_model(client, registry.CHALLENGER), test, settings.model_threads)
+    rules = baseline.for_features(feature_list(settings), settings.policies.leakage).fit(parts["train"], parts["train"][dataset.LABEL].to_numpy(dtype=int))
+    baseline_auc = weighted_roc_auc(test[dataset.LABEL].to_numpy(dtype=int), rules.predict_proba(test))
+    champion = registry.version_by_alias(client, registry.CHAMPION)
+    champion_auc, notes = None, []
+    if champion is not None and champion.version == challenger.version:
+        notes.append(f"version {challenger.version} is already the champion")
+    elif champion is not None:
+        try:
+            champion_auc = _score_on(registry.load_model(client, registry.CHAMPION), test, settings.model_threads).metrics["roc_auc"]
+        except (KeyError, ValueError) as error:  # the champion was trained on another feature set
+            notes.append(f"champion version {champion.version} cannot score the current test rows ({error}): not compared")
+    decision = promotion.decide(judged.metrics["roc_auc"], baseline_auc, champion_auc, judged.metrics["ece"], judged.slices, policy)
+    decision.reasons[:0] = notes
+    if decision.promote and (champion is None or champion.version != challenger.version):
+        if champion is not None:
+            registry.set_alias(client, registry.PREVIOUS_CHAMPION, champion.version)
+        registry.set_alias(client, registry.CHAMPION, challenger.version)
+    comparison = {"challenger_test_roc_auc": judged.metrics["roc_auc"], "baseline_test_roc_auc": baseline_auc,
+                  "challenger_test_ece": judged.metrics["ece"], "test_rows": len(test)}
+    if champion_auc is not None:
+        comparison["champion_test_roc_auc"] = champion_auc
+    registry.record_decision(client, challenger.version, decision.promote, decision.reasons, comparison,
+                             policy.as_dict(), champion.version if champion else None)
+    current = registry.version_by_alias(client, registry.CHAMPION)
+    previous = registry.version_by_alias(client, registry.PREVIOUS_CHAMPION)
+    return Promotion(decision, challenger.version, current.version if current else None,
+                     previous.version if previous else None, comparison)
