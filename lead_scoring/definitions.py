@@ -26,7 +26,8 @@ def build_resources(settings: Settings) -> dict:
         # A Postgres URL holds a password: the resource reads it from the environment at run time,
         # so the Dagster UI shows the variable's name, never its value.
         "warehouse": WarehouseResource(
-            location=dg.EnvVar("LEAD_SCORING_WAREHOUSE_URL") if settings.warehouse_url else str(settings.warehouse_path)
+            location=dg.EnvVar("LEAD_SCORING_WAREHOUSE_URL") if settings.warehouse_url else str(settings.warehouse_path),
+            pg_options=settings.pg_options,
         ),
         "landing": LandingResource(
             landing_dir=str(settings.landing_dir), ground_truth_dir=str(settings.ground_truth_dir)

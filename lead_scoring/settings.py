@@ -13,7 +13,9 @@ docs/configuration-reference.md is generated from both
 from __future__ import annotations
 
 import contextlib
+import math
 import os
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -31,6 +33,8 @@ DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
 REGISTERED_MODEL = "lead_scoring"
 EXPERIMENT = "lead_scoring"
 DEFAULT_START_DATE = date(2026, 1, 1)
+# Postgres work_mem of dbt's sessions: at the default 4 MB the feature models spill gigabytes to temporary files.
+PG_WORK_MEM = "256MB"
 
 
 class SettingsError(LeadScoringError):
@@ -52,12 +56,12 @@ VARIABLES = (
     Variable("LEAD_SCORING_DBT_TARGET", "dev (DuckDB), prod (Postgres)", "the dbt profile target"),
     Variable("MLFLOW_TRACKING_URI", "sqlite:///$LEAD_SCORING_HOME/mlflow/mlflow.db", "the MLflow tracking store and model registry", secret=True),
     Variable("LEAD_SCORING_MLFLOW_ARTIFACTS", "$LEAD_SCORING_HOME/mlflow/artifacts", "where MLflow stores models and reports of a local store"),
-    Variable("LEAD_SCORING_MLFLOW_UI_URL", "http://127.0.0.1:5000 (a server's own URL for an http store)", "the MLflow UI that Dagster's links open"),
+    Variable("LEAD_SCORING_MLFLOW_UI_URL", "http://127.0.0.1:5000 (a server's own URL for an http store)", "the MLflow UI (http or https) that Dagster's links open"),
     Variable("DAGSTER_HOME", "$LEAD_SCORING_HOME/dagster", "the Dagster instance (dagster.yaml, runs, event log)"),
     Variable("LEAD_SCORING_START_DATE", "first landed day, else 2026-01-01", "the first daily partition"),
-    Variable("LEAD_SCORING_ALERT_WEBHOOK_URL", "unset (alerts only logged)", "a webhook that receives monitoring and run-failure alerts as JSON", secret=True),
-    Variable("LEAD_SCORING_MODEL_THREADS", "1", "OpenMP and BLAS threads of training and scoring (1 keeps metrics reproducible)"),
-    Variable("LEAD_SCORING_PG_WORK_MEM", "256MB", "Postgres work_mem of dbt's sessions (via PGOPTIONS; a PGOPTIONS of your own wins)"),
+    Variable("LEAD_SCORING_ALERT_WEBHOOK_URL", "unset (alerts only logged)", "an http(s) webhook that receives monitoring and run-failure alerts as JSON", secret=True),
+    Variable("LEAD_SCORING_MODEL_THREADS", "1", "OpenMP and BLAS threads of training and scoring, 1 to 256 (1 keeps metrics reproducible)"),
+    Variable("LEAD_SCORING_PG_WORK_MEM", PG_WORK_MEM, "Postgres work_mem of dbt's sessions, a size such as 1GB (via PGOPTIONS; a PGOPTIONS of your own wins)"),
     Variable("PGOPTIONS", "-c work_mem=$LEAD_SCORING_PG_WORK_MEM", "libpq options of dbt's Postgres sessions"),
     Variable("LEAD_SCORING_DBT_IN_PROCESS", "true", "run dbt inside the Dagster run's process; false = dagster-dbt's stock subprocess (docs/platform.md)"),
     Variable("LEAD_SCORING_POOLED_EVENT_LOG", "true", "CLI runs keep the SQLite event log's connections; false = Dagster's stock event log (docs/platform.md)"),
@@ -94,10 +98,24 @@ def _number(name: str, value: str, kind: type, low, high):
         number = kind(value)
     except ValueError:
         raise SettingsError(f"{name}={value!r}: expected {'an integer' if kind is int else 'a number'}") from None
+    if not math.isfinite(number):  # NaN passes every comparison, so a gate would never decide on it
+        raise SettingsError(f"{name}={value!r}: expected a finite number")
     if (low is not None and number < low) or (high is not None and number > high):
         bounds = f"at least {low}" if high is None else f"between {low} and {high}"
         raise SettingsError(f"{name}={value!r}: must be {bounds}")
     return number
+
+
+def _matching(env: Mapping[str, str], name: str, default: str, pattern: str, expected: str, secret: bool = False) -> str:
+    """The variable's value if it is the kind of value it should be; these reach dbt's argv, libpq and links."""
+    value = env.get(name, "").strip() or default
+    if value and not re.fullmatch(pattern, value):
+        shown = redacted(value, keep_path=False) if secret else value  # a webhook carries its token in the path
+        raise SettingsError(f"{name}={shown!r}: expected {expected}")
+    return value
+
+
+HTTP_URL = r"https?://[^\s]+"
 
 
 def read_policies(env: Mapping[str, str]) -> Policies:
@@ -132,7 +150,7 @@ class Settings:
     mlflow_ui_url: str = ""
     alert_webhook_url: str = ""
     model_threads: int = 1
-    pg_options: str = "-c work_mem=256MB"
+    pg_options: str = f"-c work_mem={PG_WORK_MEM}"
     dbt_in_process: bool = True
     pooled_event_log: bool = True
     policies: Policies = Policies()
@@ -153,15 +171,18 @@ class Settings:
             home=home,
             warehouse_path=Path(env.get("LEAD_SCORING_WAREHOUSE_PATH") or home / "warehouse.duckdb"),
             warehouse_url=warehouse_url,
-            dbt_target=env.get("LEAD_SCORING_DBT_TARGET") or ("prod" if is_postgres_url(warehouse_url) else "dev"),
+            dbt_target=_matching(env, "LEAD_SCORING_DBT_TARGET", "prod" if is_postgres_url(warehouse_url) else "dev",
+                                 r"[A-Za-z0-9_-]+", "a dbt target name (letters, digits, _ and -)"),
             mlflow_tracking_uri=env.get("MLFLOW_TRACKING_URI") or f"sqlite:///{home / 'mlflow' / 'mlflow.db'}",
             mlflow_artifacts=Path(env.get("LEAD_SCORING_MLFLOW_ARTIFACTS") or home / "mlflow" / "artifacts"),
             dagster_home=Path(env.get("DAGSTER_HOME") or home / "dagster"),
             start_date=start_date,
-            mlflow_ui_url=env.get("LEAD_SCORING_MLFLOW_UI_URL", ""),
-            alert_webhook_url=env.get("LEAD_SCORING_ALERT_WEBHOOK_URL", ""),
-            model_threads=_number("LEAD_SCORING_MODEL_THREADS", env.get("LEAD_SCORING_MODEL_THREADS") or "1", int, 1, None),
-            pg_options=env.get("PGOPTIONS") or f"-c work_mem={env.get('LEAD_SCORING_PG_WORK_MEM') or '256MB'}",
+            mlflow_ui_url=_matching(env, "LEAD_SCORING_MLFLOW_UI_URL", "", HTTP_URL, "an http:// or https:// URL", secret=True),
+            alert_webhook_url=_matching(env, "LEAD_SCORING_ALERT_WEBHOOK_URL", "", HTTP_URL, "an http:// or https:// URL", secret=True),
+            model_threads=_number("LEAD_SCORING_MODEL_THREADS", env.get("LEAD_SCORING_MODEL_THREADS") or "1", int, 1, 256),
+            # One libpq option of ours: a work_mem with a unit, never a second `-c` smuggled into dbt's sessions.
+            pg_options=env.get("PGOPTIONS") or "-c work_mem=" + _matching(env, "LEAD_SCORING_PG_WORK_MEM", PG_WORK_MEM, r"\d+\s?(kB|MB|GB|TB)?",
+                                                                      "a size such as 256MB"),
             dbt_in_process=_flag(env, "LEAD_SCORING_DBT_IN_PROCESS", True),
             pooled_event_log=_flag(env, "LEAD_SCORING_POOLED_EVENT_LOG", True),
             policies=read_policies(env),
@@ -214,14 +235,12 @@ class Settings:
         return date.fromisoformat(started) if started else DEFAULT_START_DATE
 
     def dbt_env(self) -> dict[str, str]:
-        """The variables dbt's profile and models read: the home's locations (and Postgres' parts)."""
-        env = {
-            "LEAD_SCORING_HOME": str(self.home),
+        """The variables dbt's profile reads: the warehouse file and target, or Postgres' parts and session options."""
+        return {
             "LEAD_SCORING_WAREHOUSE_PATH": str(self.warehouse_path),
             "LEAD_SCORING_DBT_TARGET": self.dbt_target,
             **dbt_connection_env(self.warehouse_url, self.pg_options),
         }
-        return env
 
     def child_env(self, **extra: str) -> dict[str, str]:
         """This process's environment plus what dbt needs, for a dbt child process (this process's stays as it was)."""
@@ -243,7 +262,7 @@ def environment(overrides: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def dbt_connection_env(warehouse_url: str, pg_options: str = "-c work_mem=256MB") -> dict[str, str]:
+def dbt_connection_env(warehouse_url: str, pg_options: str) -> dict[str, str]:
     """The variables dbt's `prod` profile reads, taken apart from the Postgres URL (empty for DuckDB).
 
     One source of truth: users set the URL once; dbt gets host, port, user,

@@ -248,8 +248,7 @@ class DbtThread:
 
 def _run_cancelled(context) -> Callable[[], bool]:
     """Whether the Dagster run of ``context`` has been asked to stop (public API: ``DagsterInstance.get_run_by_id``)."""
-
-    instance, run_id = context.instance, context.run_id
+    instance, run_id = context.instance, context.run.run_id
     stopping = {DagsterRunStatus.CANCELING, DagsterRunStatus.CANCELED}
     return lambda: instance.get_run_by_id(run_id).status in stopping
 

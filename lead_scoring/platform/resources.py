@@ -24,13 +24,16 @@ class WarehouseResource(dg.ConfigurableResource):
     """The analytical warehouse: a DuckDB file on one machine, or a Postgres URL (its password from the environment)."""
 
     location: str
+    # Postgres session options of dbt's connections (Settings.pg_options: work_mem, or the user's PGOPTIONS).
+    pg_options: str = ""
 
     def get(self) -> Warehouse:
         return Warehouse(self.location if is_postgres_url(self.location) else Path(self.location))
 
     def exported_for_dbt(self, **extra: str) -> ContextManager[None]:
         """dbt's profile reads the warehouse from the environment: point it at this resource's (plus ``extra`` variables)."""
-        return environment({**(dbt_connection_env(self.location) or {"LEAD_SCORING_WAREHOUSE_PATH": self.location}), **extra})
+        connection = dbt_connection_env(self.location, self.pg_options) or {"LEAD_SCORING_WAREHOUSE_PATH": self.location}
+        return environment({**connection, **extra})
 
 
 class LandingResource(dg.ConfigurableResource):

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from lead_scoring.steps import ingest
-from lead_scoring.settings import DBT_PROJECT_DIR, dbt_connection_env
+from lead_scoring.settings import DBT_PROJECT_DIR, Settings, dbt_connection_env
 from lead_scoring.simulator.generator import simulate
 from lead_scoring.warehouse import Warehouse
 
@@ -24,7 +24,7 @@ def simulated_warehouse(folder: Path, start: date, days: int, leads_per_day: int
 def dbt_env(wh: Warehouse) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LEAD_SCORING_PG_", "LEAD_SCORING_WAREHOUSE_"))}
     if wh.engine == "postgres":
-        return {**env, "LEAD_SCORING_DBT_TARGET": "prod", **dbt_connection_env(str(wh.location))}
+        return {**env, "LEAD_SCORING_DBT_TARGET": "prod", **dbt_connection_env(str(wh.location), Settings.pg_options)}
     return {**env, "LEAD_SCORING_DBT_TARGET": "dev", "LEAD_SCORING_WAREHOUSE_PATH": str(wh.path)}
 
 

@@ -47,6 +47,7 @@ from dagster import DagsterInstance, DagsterRunStatus
 from lead_scoring.platform.instance import ensure_dagster_home
 from lead_scoring.platform.resources import ENVIRONMENT_DBT
 from lead_scoring.settings import DBT_PROJECT_DIR, environment
+from tests.integration.services import DagsterGraphQL
 from tests.integration.simulated import simulated_warehouse
 
 pytestmark = pytest.mark.integration
@@ -75,15 +76,6 @@ defs = dg.Definitions(
     executor=dg.in_process_executor,
 )
 '''
-LAUNCH = """
-mutation Launch($params: ExecutionParams!) {
-  launchRun(executionParams: $params) {
-    __typename
-    ... on LaunchRunSuccess { run { runId status } }
-    ... on PythonError { message stack }
-  }
-}
-"""
 # The mutation the UI's "Terminate" dialog sends (dagster-webserver 1.13.27's bundle), trimmed to what is read here.
 TERMINATE = """
 mutation Terminate($runIds: [String!]!, $terminatePolicy: TerminateRunPolicy) {
@@ -187,7 +179,7 @@ def test_terminating_from_the_ui_stops_the_dbt_build(location, tmp_path):
     with environment({**location["env"], "DAGSTER_HOME": str(home)}), DagsterInstance.from_config(str(home)) as instance, \
             WorkspaceProcessContext(instance, target) as workspace:
         selector = {"repositoryLocationName": "terminate_test", "repositoryName": "__repository__", "jobName": "build_all"}
-        launched = execute_dagster_graphql(workspace.create_request_context(), LAUNCH, {"params": {"selector": selector}})
+        launched = execute_dagster_graphql(workspace.create_request_context(), DagsterGraphQL.LAUNCH, {"executionParams": {"selector": selector}})
         assert launched.data["launchRun"]["__typename"] == "LaunchRunSuccess", launched
         run_id = launched.data["launchRun"]["run"]["runId"]
         assert instance.get_run_by_id(run_id).status == DagsterRunStatus.QUEUED

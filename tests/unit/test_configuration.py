@@ -68,11 +68,31 @@ def test_every_documented_variable_is_read():
     ("LEAD_SCORING_DBT_IN_PROCESS", "maybe", "expected true or false"),
     ("LEAD_SCORING_START_DATE", "01/02/2026", "YYYY-MM-DD"),
     ("LEAD_SCORING_WAREHOUSE_URL", "mysql://u:pw@h/db", "expected postgresql://"),
+    # Values that reach libpq, dbt's argv, links in the UI and the report, or a gate's comparisons.
+    ("LEAD_SCORING_PROMOTION_MAX_ECE", "nan", "finite"),
+    ("LEAD_SCORING_DRIFT_NOISE_FACTOR", "inf", "finite"),
+    ("LEAD_SCORING_PG_WORK_MEM", "1GB -c search_path=evil", "a size such as 256MB"),
+    ("LEAD_SCORING_MLFLOW_UI_URL", "javascript:alert(1)", "an http:// or https:// URL"),
+    ("LEAD_SCORING_ALERT_WEBHOOK_URL", "file:///srv/hooks/pw-token", "an http:// or https:// URL"),
+    ("LEAD_SCORING_DBT_TARGET", "dev --vars {x: 1}", "a dbt target name"),
+    ("LEAD_SCORING_MODEL_THREADS", "99999999999", "between 1 and 256"),
 ])
 def test_a_bad_value_is_refused_naming_the_variable(variable, value, message):
     with pytest.raises(SettingsError, match=message) as refused:
         Settings.from_env({variable: value})
     assert variable in str(refused.value) and "pw" not in str(refused.value)
+
+
+def test_good_values_of_the_same_variables_are_taken():
+    settings = Settings.from_env({
+        "LEAD_SCORING_WAREHOUSE_URL": "postgresql://u:pw@h/db", "LEAD_SCORING_PG_WORK_MEM": "1GB", "LEAD_SCORING_DBT_TARGET": "prod_eu",
+        "LEAD_SCORING_MLFLOW_UI_URL": "https://mlflow.example.com/", "LEAD_SCORING_ALERT_WEBHOOK_URL": "https://hooks.example.com/T/B/x",
+        "LEAD_SCORING_PROMOTION_MAX_ECE": "0.05", "LEAD_SCORING_MODEL_THREADS": "2",
+    })
+    assert settings.dbt_env()["PGOPTIONS"] == "-c work_mem=1GB" and settings.dbt_target == "prod_eu"
+    assert settings.mlflow_browser_url() == "https://mlflow.example.com"
+    assert settings.alert_webhook_url == "https://hooks.example.com/T/B/x"
+    assert settings.policies.promotion.max_ece == 0.05 and settings.model_threads == 2
 
 
 def test_a_bad_value_stops_the_cli_with_exit_code_2(monkeypatch, capsys):

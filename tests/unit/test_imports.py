@@ -16,26 +16,13 @@ HEAVY = {"sklearn", "mlflow", "great_expectations", "matplotlib", "scipy", "skop
 
 def _top_level_imports(path: Path) -> tuple[set[str], set[str]]:
     """(package modules, third-party top-level names) imported at module level of ``path``."""
-    tree = ast.parse(path.read_text())
-    ours, theirs = set(), set()
-    for node in tree.body:
+    theirs = set()
+    for node in ast.parse(path.read_text()).body:
         if isinstance(node, ast.Import):
             theirs |= {a.name.split(".")[0] for a in node.names}
         elif isinstance(node, ast.ImportFrom) and not node.level:
             theirs.add((node.module or "").split(".")[0])
-    ours = {m for m in imports_of_top(path)}
-    return ours, theirs
-
-
-def imports_of_top(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text())
-    module = ast.Module(body=[n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))], type_ignores=[])
-    scratch = PACKAGE.parent / ".import_scan.py"
-    try:
-        scratch.write_text(ast.unparse(module))
-        return imports_of(scratch)
-    finally:
-        scratch.unlink()
+    return imports_of(path, top_level_only=True), theirs
 
 
 def _heavy() -> set[str]:
@@ -58,7 +45,7 @@ def _location_path() -> set[str]:
         if name in seen:
             continue
         seen.add(name)
-        todo += [m for m in imports_of_top(MODULES[name]) if m not in seen]
+        todo += [m for m in imports_of(MODULES[name], top_level_only=True) if m not in seen]
         parts = name.split(".")
         todo += [".".join(parts[:i]) for i in range(2, len(parts)) if ".".join(parts[:i]) in MODULES]
     return seen
