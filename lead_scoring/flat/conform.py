@@ -29,6 +29,7 @@ from lead_scoring.flat.reader import RawExport
 BOOLEAN_VALUES = {"yes": True, "no": False, "true": True, "false": False, "y": True, "n": False}
 NUMERIC_SHARE = 0.98  # a column is numeric when at least this share of its values are numbers
 ROW = "_row"
+ROW_ID, ROW_ID_ORIGINAL = "_row_id", "(row number)"  # the id of an export without one (mapping: id_column: null)
 
 
 class ExportContentError(LeadScoringError):
@@ -164,7 +165,13 @@ def conform(raw: RawExport, mapping: Mapping) -> ConformedExport:
     n = table.num_rows
     reasons: list[tuple[str, pa.ChunkedArray | pa.Array]] = []
     columns, specs = {}, []
-    roles = {mapping.id_column: "id", mapping.label.column: "label", **{c: "pii" for c in mapping.pii}, **{c: "post_outcome" for c in mapping.post_outcome}}
+    # Row position in the file (1 = first row after the header), counting rows that did not parse.
+    unparsed_rows = [r["row"] - 1 for r in raw.unparsed if r["row"] is not None and r["row"] > 0]
+    row_number = pa.array(np.setdiff1d(np.arange(1, n + len(raw.unparsed) + 1), unparsed_rows)[:n], pa.int64())
+    if mapping.id_column is None:  # the row number is the id; the underscore keeps it apart from every header's name
+        columns[ROW_ID] = pc.cast(row_number, pa.string())
+        specs.append(ColumnSpec(ROW_ID_ORIGINAL, ROW_ID, "id"))
+    roles = {**{c: "id" for c in mapping.id_columns}, mapping.label.column: "label", **{c: "pii" for c in mapping.pii}, **{c: "post_outcome" for c in mapping.post_outcome}}
     if mapping.timestamp:
         roles[mapping.timestamp.column] = "timestamp"
     for original in originals:
@@ -201,16 +208,15 @@ def conform(raw: RawExport, mapping: Mapping) -> ConformedExport:
             spec.excluded = "constant"
         columns[spec.name] = values
         specs.append(spec)
-    copy, conflict = _duplicate_ids(columns[names[mapping.id_column]], table.select(originals))
-    reasons += [(f"duplicate row for id {mapping.id_column!r}", pa.array(copy)), (f"conflicting rows for one id {mapping.id_column!r}", pa.array(conflict))]
+    if mapping.id_column is not None:
+        copy, conflict = _duplicate_ids(columns[names[mapping.id_column]], table.select(originals))
+        reasons += [(f"duplicate row for id {mapping.id_column!r}", pa.array(copy)),
+                    (f"conflicting rows for one id {mapping.id_column!r}", pa.array(conflict))]
 
     reason = pa.nulls(n, pa.string())
     for text, mask in reversed(reasons):  # earlier rules win
         reason = pc.if_else(pc.fill_null(mask, False), pa.scalar(text), reason)
     bad = pc.is_valid(reason)
-    # Row position in the file (1 = first row after the header), counting rows that did not parse.
-    unparsed_rows = [r["row"] - 1 for r in raw.unparsed if r["row"] is not None and r["row"] > 0]
-    row_number = pa.array(np.setdiff1d(np.arange(1, n + len(raw.unparsed) + 1), unparsed_rows)[:n], pa.int64())
     typed = pa.table({**columns, ROW: row_number})
     text = pa.table({names[o]: pc.replace_substring(table.column(o), "\x00", "\ufffd") for o in originals}).append_column(ROW, row_number)
     quarantined = text.filter(bad).append_column("_reason", pc.filter(reason, bad))

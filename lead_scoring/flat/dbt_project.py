@@ -58,12 +58,18 @@ def _column(spec: ColumnSpec, is_feature: bool) -> dict:
     return {"name": spec.name, "description": description, "config": {"meta": meta}}
 
 
+def _id_description(mapping: Mapping) -> str:
+    if mapping.id_column is None:
+        return "The row's number in the export (1 = first row after the header): the mapping has `id_column: null`."
+    return jinja_literal(f"Export column {markdown_code(mapping.id_column)}.")
+
+
 def _key_columns(mapping: Mapping, has_timestamp: bool) -> list[dict]:
     label = jinja_literal(
         f"1 when export column {markdown_code(mapping.label.column)} is one of {markdown_code(repr(list(mapping.label.positive)))}, "
         f"0 when one of {markdown_code(repr(list(mapping.label.negative)))}")
     return [
-        {"name": "lead_id", "description": jinja_literal(f"Export column {markdown_code(mapping.id_column)}."), "config": {"meta": {"feature": False}},
+        {"name": "lead_id", "description": _id_description(mapping), "config": {"meta": {"feature": False}},
          "data_tests": ["not_null", "unique"]},
         {"name": "as_of_date", "description": "The day the export was loaded: features are as the CRM held them then.",
          "config": {"meta": {"feature": False}}},
@@ -164,7 +170,7 @@ def write_project(project_dir: Path, mapping: Mapping, columns: list[ColumnSpec]
         "name": "stg_flat_export",
         "description": f"The export '{mapping.name}' without personal data: id, outcome, features and post-outcome columns.",
         "columns": [
-            {"name": "lead_id", "description": jinja_literal(f"Export column {markdown_code(mapping.id_column)}."), "data_tests": ["not_null", "unique"]},
+            {"name": "lead_id", "description": _id_description(mapping), "data_tests": ["not_null", "unique"]},
             {"name": "converted", "description": "1 converted, 0 not, null no outcome yet.",
              "data_tests": [{"accepted_values": {"arguments": {"values": [0, 1], "quote": False}}}]},
             {"name": "lead_created_date", "description": "Date of the mapping's timestamp column (null without one)."},

@@ -29,6 +29,7 @@ from lead_scoring.flat.reader import read_export
 from lead_scoring.ml import dataset
 from lead_scoring.policies import LeakagePolicy
 from lead_scoring.settings import Settings
+from lead_scoring.simulator import landing
 from lead_scoring.tables import LOAD_STATS
 from lead_scoring.warehouse import Replacement, Warehouse
 
@@ -58,12 +59,14 @@ class ImportReport:
     leakage_auc: dict[str, float]
     leakage_flagged: list[str]
     leakage_warned: list[str]
+    leakage_evidence: dict[str, str]
     timestamp_column: str | None
     split_method: str
     split_seed: int
     imported_at: str
     dbt_project_dir: str = ""
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def features(self) -> list[str]:
@@ -72,8 +75,8 @@ class ImportReport:
 
 def leakage_findings(
     conformed: conform_lib.ConformedExport, mapping: Mapping, policy: LeakagePolicy
-) -> tuple[dict[str, float], list[str], list[str]]:
-    """Univariate ROC AUC of each would-be feature on the labelled rows; features above ``policy.block_auc`` are excluded.
+) -> tuple[dict[str, float], list[str], list[str], dict[str, str]]:
+    """ROC AUC of each would-be feature's values and presence on the labelled rows; above ``policy.block_auc`` it is excluded.
 
     The same scan the training set's `no_label_leakage` check runs; here it keeps
     the leaking column out of the generated feature contract (unless the mapping
@@ -91,8 +94,9 @@ def leakage_findings(
     report = guards.leakage_scan(frame, [c.name for c in candidates], label_name, {c.name for c in candidates if c.original in mapping.leakage_allow}, policy)
     for spec in candidates:
         if spec.name in report.blocked:
-            spec.excluded = f"leakage: univariate ROC AUC {report.auc[spec.name]:.3f} above {policy.block_auc:.2f}"
-    return {k: round(v, 4) for k, v in report.auc.items()}, report.blocked, report.warned
+            spec.excluded = f"leakage: {report.evidence(spec.name)}, above {policy.block_auc:.2f}"
+    evidence = {name: report.evidence(name) for name in report.blocked + report.warned}
+    return {k: round(v, 4) for k, v in report.auc.items()}, report.blocked, report.warned, evidence
 
 
 def _write(warehouse: Warehouse, mapping: Mapping, conformed: conform_lib.ConformedExport, loaded_at: datetime) -> None:
@@ -114,8 +118,9 @@ def _write(warehouse: Warehouse, mapping: Mapping, conformed: conform_lib.Confor
 
 def refuse_simulated_home(settings: Settings) -> None:
     if settings.landing_dir.exists():
+        held = landing.read_manifest(settings.landing_dir).get("source") or "a simulated CRM"
         raise FlatImportError(
-            f"{settings.home} holds a simulated CRM (landing files in {settings.landing_dir}): import a flat export "
+            f"{settings.home} holds {held} (landing files in {settings.landing_dir}): import a flat export "
             "into its own home (LEAD_SCORING_HOME=<another folder>) or start over with `lead-scoring demo --reset` elsewhere"
         )
 
@@ -128,7 +133,9 @@ class CheckedExport:
     encoding: str
     conformed: conform_lib.ConformedExport
     labels: np.ndarray
-    leakage: tuple[dict[str, float], list[str], list[str]]
+    leakage: tuple[dict[str, float], list[str], list[str], dict[str, str]]  # AUC, flagged, warned, why each is suspect
+    notes: list[str]  # how the file was read, when it needed more than the mapping says (an unwrapped file)
+    warnings: list[str]  # what the user should know before relying on the import (a generated id)
 
 
 def read_and_check(settings: Settings, mapping_file: Path, export_path: Path | None = None) -> CheckedExport:
@@ -146,13 +153,18 @@ def read_and_check(settings: Settings, mapping_file: Path, export_path: Path | N
     leakage = leakage_findings(conformed, mapping, settings.policies.leakage)
     if not [c for c in conformed.by_role("feature") if not c.excluded]:
         raise FlatImportError(f"{mapping.path}: no usable feature column is left after the mapping and the leakage scan")
-    return CheckedExport(mapping, raw.encoding, conformed, labels, leakage)
+    warnings = []
+    if mapping.id_column is None:
+        warnings.append(f"{mapping.source_file} has `id_column: null`: leads are numbered by their row in the file, so a later "
+                     "import cannot be linked to this one (the same lead in another row is a new lead to scores and monitoring); "
+                     "map an id column when the export has one")
+    return CheckedExport(mapping, raw.encoding, conformed, labels, leakage, list(raw.notes), warnings)
 
 
 def write_import(settings: Settings, checked: CheckedExport) -> ImportReport:
     """Load the rows, generate the export's dbt project and record the import (``source.json``)."""
     mapping, conformed, labels = checked.mapping, checked.conformed, checked.labels
-    auc, flagged, warned = checked.leakage
+    auc, flagged, warned, evidence = checked.leakage
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     _write(settings.warehouse(), mapping, conformed, loaded_at)
     project = dbt_project.write_project(settings.flat_dir / "dbt", mapping, conformed.columns)
@@ -175,12 +187,14 @@ def write_import(settings: Settings, checked: CheckedExport) -> ImportReport:
         leakage_auc=auc,
         leakage_flagged=flagged,
         leakage_warned=warned,
+        leakage_evidence=evidence,
         timestamp_column=mapping.timestamp.column if mapping.timestamp else None,
         split_method="time" if mapping.timestamp else "stratified_random",
         split_seed=mapping.split_seed,
         imported_at=loaded_at.isoformat(),
         dbt_project_dir=str(project),
-        notes=[c.note for c in conformed.columns if c.note],
+        warnings=checked.warnings,
+        notes=[*checked.notes, *(c.note for c in conformed.columns if c.note)],
     )
     settings.flat_dir.mkdir(parents=True, exist_ok=True)
     settings.flat_source_file.write_text(json.dumps(report.__dict__, indent=2))
@@ -245,9 +259,11 @@ def render(report: ImportReport) -> str:
             lines.append(f"  LEAKAGE     {c['original']!r}: {c['excluded']}; excluded from the features "
                          "(likely filled in after the outcome; allow it with `leakage_allow` in the mapping)")
     for name in report.leakage_warned:
-        lines.append(f"  warning     {name}: univariate ROC AUC {report.leakage_auc[name]:.3f} above 0.80, kept: worth a look")
+        lines.append(f"  warning     {name}: {report.leakage_evidence[name]}, above the warning level; kept: worth a look")
     for note in report.notes:
         lines.append(f"  note        {note}")
+    for warning in report.warnings:
+        lines.append(f"  WARNING     {warning}")
     constant = [c["original"] for c in columns if c["excluded"] == "constant"]
     if constant:
         lines.append(f"  constant    {constant}: one value only, not features")

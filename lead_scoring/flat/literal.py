@@ -24,7 +24,7 @@ MAX_NAME_BYTES = 48  # leaves room for a `_<n>` suffix within Postgres' 63-byte 
 # Columns the generated models and the warehouse tables add themselves: an export column never takes one.
 GENERATED_NAMES = frozenset({
     "lead_id", "as_of_date", "lead_created_date", "converted", "converted_within_30d", "label_is_mature", "split",
-    "exported_on", "scoring_date", "_loaded_at", "_row", "_reason", "_landed_date",
+    "exported_on", "scoring_date", "_loaded_at", "_row", "_row_id", "_reason", "_landed_date",
 })
 
 

@@ -57,7 +57,7 @@ class Mapping:
     name: str
     source_file: Path  # the mapping file itself, for messages
     path: Path | None
-    id_column: str
+    id_column: str | None  # None: the export has no id; leads are numbered by their row in the file
     label: LabelSpec
     timestamp: TimestampSpec | None = None
     missing_tokens: tuple[str, ...] = ("",)
@@ -77,17 +77,21 @@ class Mapping:
     @property
     def reserved(self) -> set[str]:
         """Columns that are never features."""
-        return {self.id_column, self.label.column, *self.drop, *self.pii, *self.post_outcome} | (
+        return {*self.id_columns, self.label.column, *self.drop, *self.pii, *self.post_outcome} | (
             {self.timestamp.column} if self.timestamp else set()
         )
 
+    @property
+    def id_columns(self) -> list[str]:
+        return [self.id_column] if self.id_column is not None else []
+
     def referenced_columns(self) -> list[str]:
         """Every export column the mapping names: each must be in the file."""
-        named = [self.id_column, self.label.column, *self.drop, *self.pii, *self.post_outcome, *self.types]
+        named = [*self.id_columns, self.label.column, *self.drop, *self.pii, *self.post_outcome, *self.types]
         return named + ([self.timestamp.column] if self.timestamp else [])
 
 
-def _strings(value, where: str) -> tuple[str, ...]:
+def text_list(value, where: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, (str, int, float, bool)):
@@ -102,12 +106,12 @@ def _strings(value, where: str) -> tuple[str, ...]:
 def _label(raw, source: Path) -> LabelSpec:
     if not isinstance(raw, dict) or "column" not in raw:
         raise MappingError(f"{source}: `label` needs `column`, `positive` and `negative` (e.g. positive: [Won])")
-    positive, negative = _strings(raw.get("positive"), f"{source}: label.positive"), _strings(raw.get("negative"), f"{source}: label.negative")
+    positive, negative = text_list(raw.get("positive"), f"{source}: label.positive"), text_list(raw.get("negative"), f"{source}: label.negative")
     if not positive or not negative:
         raise MappingError(f"{source}: label.positive and label.negative must each list at least one value")
     if set(positive) & set(negative):
         raise MappingError(f"{source}: values {sorted(set(positive) & set(negative))} are both positive and negative")
-    return LabelSpec(_text(raw["column"], f"{source}: label.column"), positive, negative)
+    return LabelSpec(text_value(raw["column"], f"{source}: label.column"), positive, negative)
 
 
 def _section(raw: dict, key: str, source: Path) -> dict:
@@ -117,7 +121,7 @@ def _section(raw: dict, key: str, source: Path) -> dict:
     return value
 
 
-def _text(value, where: str) -> str:
+def text_value(value, where: str) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise MappingError(f"{where} must be a text, got {type(value).__name__}")
     return str(value)
@@ -140,7 +144,7 @@ def _seed(value, where: str) -> int:
 
 
 def _csv(raw: dict, source: Path) -> CsvSpec:
-    spec = CsvSpec(*(_text(raw.get(key, default), f"{source}: csv.{key}") for key, default in
+    spec = CsvSpec(*(text_value(raw.get(key, default), f"{source}: csv.{key}") for key, default in
                      (("delimiter", ","), ("quote", '"'), ("encoding", "auto"))))
     for key in ("delimiter", "quote"):
         value = getattr(spec, key)
@@ -159,7 +163,7 @@ def _timestamp(raw, source: Path) -> TimestampSpec | None:
     if not isinstance(raw, dict) or "column" not in raw:
         raise MappingError(f"{source}: `timestamp` must be a column name or {{column: ..., format: '%Y-%m-%d'}}")
     fmt = raw.get("format")
-    return TimestampSpec(_text(raw["column"], f"{source}: timestamp.column"), None if fmt is None else _text(fmt, f"{source}: timestamp.format"))
+    return TimestampSpec(text_value(raw["column"], f"{source}: timestamp.column"), None if fmt is None else text_value(fmt, f"{source}: timestamp.format"))
 
 
 def _read_text(source: Path) -> str:
@@ -184,10 +188,22 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def read_yaml(source: Path) -> tuple[str, dict]:
+    """A mapping file's text and its keys: UTF-8, safe YAML, no key twice, a mapping at the top."""
+    text = _read_text(source)
+    try:
+        raw = yaml.load(text, Loader=_UniqueKeyLoader) or {}
+    except yaml.YAMLError as error:
+        raise MappingError(f"{source} is not valid YAML: {error}") from error
+    if not isinstance(raw, dict):
+        raise MappingError(f"{source}: expected a mapping of keys, got {type(raw).__name__}")
+    return text, raw
+
+
 def _one_role_each(mapping: Mapping) -> None:
     """A column has one role: the id, the label, the timestamp, dropped, personal data or post-outcome."""
     roles: dict[str, list[str]] = {}
-    single = {"id_column": [mapping.id_column], "label.column": [mapping.label.column],
+    single = {"id_column": mapping.id_columns, "label.column": [mapping.label.column],
               "timestamp": [mapping.timestamp.column] if mapping.timestamp else []}
     for role, columns in {**single, "drop": mapping.drop, "pii": mapping.pii, "post_outcome": mapping.post_outcome}.items():
         for column in dict.fromkeys(columns):
@@ -201,51 +217,46 @@ def _one_role_each(mapping: Mapping) -> None:
 def load_mapping(mapping_file: Path, path_override: Path | None = None) -> Mapping:
     """Read and check a mapping file; every problem is reported with the file and the key."""
     source = Path(mapping_file)
-    text = _read_text(source)
-    try:
-        raw = yaml.load(text, Loader=_UniqueKeyLoader) or {}
-    except yaml.YAMLError as error:
-        raise MappingError(f"{source} is not valid YAML: {error}") from error
-    if not isinstance(raw, dict):
-        raise MappingError(f"{source}: expected a mapping of keys, got {type(raw).__name__}")
+    text, raw = read_yaml(source)
     unknown = sorted(map(str, set(raw) - KNOWN_KEYS))
     if unknown:
         raise MappingError(f"{source}: unknown keys {unknown} (known: {sorted(KNOWN_KEYS)})")
     for key in ("name", "id_column", "label"):
         if key not in raw:
-            raise MappingError(f"{source}: `{key}` is required")
-    name = _text(raw["name"], f"{source}: name")
+            hint = " (`id_column: null` when the export has no id: its rows are numbered)" if key == "id_column" else ""
+            raise MappingError(f"{source}: `{key}` is required{hint}")
+    name = text_value(raw["name"], f"{source}: name")
     if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", name):
         raise MappingError(f"{source}: name {name!r} must be lower-case letters, digits and _ (it names warehouse tables)")
     normalise = _section(raw, "normalise", source)
     case = str(normalise.get("case", "lower"))
     if case not in CASES:
         raise MappingError(f"{source}: normalise.case is {case!r}, expected one of {CASES}")
-    types = {_text(k, f"{source}: types"): str(v) for k, v in _section(raw, "types", source).items()}
+    types = {text_value(k, f"{source}: types"): str(v) for k, v in _section(raw, "types", source).items()}
     bad_types = {k: v for k, v in types.items() if v not in FEATURE_TYPES}
     if bad_types:
         raise MappingError(f"{source}: types {bad_types} must be one of {FEATURE_TYPES}")
     path = Path(path_override) if path_override else raw.get("path")
     if path is not None:
-        path = path if isinstance(path, Path) else Path(_text(path, f"{source}: path"))
+        path = path if isinstance(path, Path) else Path(text_value(path, f"{source}: path"))
         path = path if path.is_absolute() else source.parent / path  # a relative path is relative to the mapping file
     mapping = Mapping(
         name=name,
         source_file=source,
         path=path,
-        id_column=_text(raw["id_column"], f"{source}: id_column"),
+        id_column=None if raw["id_column"] is None else text_value(raw["id_column"], f"{source}: id_column"),
         label=_label(raw["label"], source),
         timestamp=_timestamp(raw.get("timestamp"), source),
-        missing_tokens=_strings(raw.get("missing_tokens", [""]), f"{source}: missing_tokens"),
-        drop=_strings(raw.get("drop"), f"{source}: drop"),
-        pii=_strings(raw.get("pii"), f"{source}: pii"),
-        post_outcome=_strings(raw.get("post_outcome"), f"{source}: post_outcome"),
+        missing_tokens=text_list(raw.get("missing_tokens", [""]), f"{source}: missing_tokens"),
+        drop=text_list(raw.get("drop"), f"{source}: drop"),
+        pii=text_list(raw.get("pii"), f"{source}: pii"),
+        post_outcome=text_list(raw.get("post_outcome"), f"{source}: post_outcome"),
         case=case,
         collapse_whitespace=bool(normalise.get("whitespace", True)),
         csv=_csv(_section(raw, "csv", source), source),
         types=types,
         number_format=NumberFormat.from_mapping(raw["number_format"], source) if raw.get("number_format") is not None else None,
-        leakage_allow=_strings(raw.get("leakage_allow"), f"{source}: leakage_allow"),
+        leakage_allow=text_list(raw.get("leakage_allow"), f"{source}: leakage_allow"),
         max_quarantine_share=_share(raw.get("max_quarantine_share", 0.05), f"{source}: max_quarantine_share"),
         split_seed=_seed(raw.get("split_seed", 7), f"{source}: split_seed"),
         digest=hashlib.sha256(text.encode()).hexdigest()[:16],

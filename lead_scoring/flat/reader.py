@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +35,7 @@ class RawExport:
     encoding: str
     table: pa.Table  # every column as text, in file order
     unparsed: list[dict] = field(default_factory=list)  # {"row": n, "text": line, "reason": ...}
+    notes: list[str] = field(default_factory=list)  # how the file was read, when it needed more than the mapping says
 
 
 def _first_undecodable(path: Path, encoding: str) -> tuple[int, int] | None:
@@ -75,23 +77,23 @@ def detect_encoding(path: Path, declared: str) -> str:
     raise ExportFileError(f"{path}: no encoding among utf-8, cp1252, latin-1 decodes it")  # latin-1 decodes anything
 
 
-def read_header(path: Path, encoding: str, spec: CsvSpec) -> list[str]:
-    """The first record of the file: a quoted header may span lines, as a value may."""
+def read_header(path: Path, encoding: str, spec: CsvSpec, shown: Path) -> list[str]:
+    """The first record of the file: a quoted header may span lines, as a value may. Messages name ``shown``."""
     try:
         with open(path, encoding=encoding, newline="") as handle:
             header = next(csv.reader(handle, delimiter=spec.delimiter, quotechar=spec.quote), [])
     except csv.Error as error:
-        raise ExportFileError(f"{path}: the header line cannot be read as delimited text ({error})") from None
+        raise ExportFileError(f"{shown}: the header line cannot be read as delimited text ({error})") from None
     if header:
         header[0] = header[0].removeprefix("\ufeff")
     if not header or all(not name.strip() for name in header):
-        raise ExportFileError(f"{path} is empty or has no header line")
+        raise ExportFileError(f"{shown} is empty or has no header line")
     positions: dict[str, list[int]] = {}
     for position, name in enumerate(header, start=1):
         positions.setdefault(name, []).append(position)
     repeated = [where for where in positions.values() if len(where) > 1]
     if repeated:  # positions, not names: the message must not print a file's content
-        raise ExportFileError(f"{path}: the header repeats column names, at positions {repeated} (1 = first column)")
+        raise ExportFileError(f"{shown}: the header repeats column names, at positions {repeated} (1 = first column)")
     return header
 
 
@@ -100,16 +102,49 @@ def _arrow_problem(error: Exception) -> str:
     return re.sub(r"(, got \d+)?:.*$", r"\1", str(error).split("\n")[0].removeprefix("CSV parse error: "))
 
 
-def read_export(path: Path, spec: CsvSpec) -> RawExport:
-    path = Path(path)
-    if not path.exists():
-        raise ExportFileError(f"export file {path} not found")
-    if not path.is_file():
-        raise ExportFileError(f"export path {path} is not a file (a folder?): pass the export file itself")
-    if path.stat().st_size == 0:
-        raise ExportFileError(f"export file {path} is empty")
-    encoding = detect_encoding(path, spec.encoding)
-    header = read_header(path, encoding, spec)
+def _without_bom(encoding: str) -> str:
+    """The codec that drops a leading byte-order mark, which would otherwise hide the first quote."""
+    return "utf-8-sig" if encoding in ("utf-8", "utf8") else encoding
+
+
+def _wrapped_lines(path: Path, encoding: str, spec: CsvSpec) -> bool:
+    """True when each line is one quoted field holding the real line, as a spreadsheet re-saving an export writes it.
+
+    Such a header (the quotes inside it doubled) reads as one column named
+    ``age;"job";"marital"``; read once more, that one field is the header the export meant.
+    """
+    try:
+        with open(path, encoding=_without_bom(encoding), newline="") as handle:
+            first = handle.read(1)
+            handle.seek(0)
+            header = next(csv.reader(handle, delimiter=spec.delimiter, quotechar=spec.quote), [])
+    except csv.Error:  # read_header reports it
+        return False
+    if first != spec.quote or len(header) != 1:
+        return False
+    inner = next(csv.reader(header, delimiter=spec.delimiter, quotechar=spec.quote), [])
+    return len(inner) > 1
+
+
+def _unwrap(path: Path, encoding: str, spec: CsvSpec, target: Path) -> None:
+    """Write the file with each wrapped line's inner text as the line (a line that is not wrapped is kept as it was)."""
+    with open(path, encoding=_without_bom(encoding), newline="") as source, \
+            open(target, "w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, delimiter=spec.delimiter, quotechar=spec.quote, lineterminator="\n")
+        records = csv.reader(source, delimiter=spec.delimiter, quotechar=spec.quote)
+        try:
+            for fields in records:
+                if len(fields) == 1:
+                    out.write(fields[0] + "\n")
+                else:
+                    writer.writerow(fields)
+        except csv.Error as error:
+            raise ExportFileError(f"{path}: every line is wrapped in quotes, but line {records.line_num} cannot be unwrapped ({error})") from None
+
+
+def _read_table(path: Path, encoding: str, spec: CsvSpec, shown: Path) -> RawExport:
+    """The whole file as text columns; ``shown`` is the path messages name (the user's file, not a scratch copy)."""
+    header = read_header(path, encoding, spec, shown)
     unparsed: list[dict] = []
 
     def keep_bad_row(row) -> str:
@@ -133,9 +168,30 @@ def read_export(path: Path, spec: CsvSpec) -> RawExport:
         )
     except (pa.ArrowInvalid, OSError) as error:
         raise ExportFileError(
-            f"{path} cannot be parsed as delimited text (delimiter {spec.delimiter!r}, quote {spec.quote!r}): {_arrow_problem(error)}"
+            f"{shown} cannot be parsed as delimited text (delimiter {spec.delimiter!r}, quote {spec.quote!r}): {_arrow_problem(error)}"
         ) from None
     if table.column_names != header:
-        raise ExportFileError(f"{path}: the header reads as {len(table.column_names)} columns one way and {len(header)} another; "
+        raise ExportFileError(f"{shown}: the header reads as {len(table.column_names)} columns one way and {len(header)} another; "
                               "check csv.delimiter and csv.quote in the mapping")
-    return RawExport(path, encoding, table, unparsed)
+    return RawExport(shown, encoding, table, unparsed)
+
+
+def read_export(path: Path, spec: CsvSpec) -> RawExport:
+    path = Path(path)
+    if not path.exists():
+        raise ExportFileError(f"export file {path} not found")
+    if not path.is_file():
+        raise ExportFileError(f"export path {path} is not a file (a folder?): pass the export file itself")
+    if path.stat().st_size == 0:
+        raise ExportFileError(f"export file {path} is empty")
+    encoding = detect_encoding(path, spec.encoding)
+    if not _wrapped_lines(path, encoding, spec):
+        return _read_table(path, encoding, spec, path)
+    with tempfile.TemporaryDirectory(prefix="lead_scoring_unwrapped_") as scratch:
+        unwrapped = Path(scratch) / "export.csv"
+        _unwrap(path, encoding, spec, unwrapped)
+        raw = _read_table(unwrapped, "utf-8", spec, path)
+    raw.encoding = encoding
+    raw.notes.append(f"{path}: every line is wrapped in one pair of quotes (an export re-saved by a spreadsheet); "
+                     "read as the lines inside the quotes")
+    return raw

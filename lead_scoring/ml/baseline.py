@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 
 from lead_scoring.ml.features import Feature
 from lead_scoring.policies import LeakagePolicy
-from lead_scoring.quality.guards import univariate_auc
+from lead_scoring.quality.guards import presence_auc, univariate_auc
 
 ACTIVITY_POINTS = {
     "demo_requested_30d": 30,
@@ -51,8 +51,8 @@ class BestFeatureBaseline:
     """The baseline for any other source (e.g. a flat CRM export): a one-feature rule.
 
     "Leads like this one converted at this rate": the single feature that ranks
-    the training outcomes best on its own (leaky ones, above the leakage
-    threshold, are never chosen) is cut into groups (its categories, or ten
+    the training outcomes best on its own (leaky ones, whose values or presence
+    rank above the leakage threshold, are never chosen) is cut into groups (its categories, or ten
     quantile bands of a number, missing values a group of their own), and a lead
     gets its group's training conversion rate, shrunk towards the overall rate.
     """
@@ -77,7 +77,8 @@ class BestFeatureBaseline:
 
     def fit(self, frame: pd.DataFrame, y: np.ndarray) -> "BestFeatureBaseline":
 
-        auc = {f.name: univariate_auc(frame[f.name], y) for f in self.features}
+        # a feature whose presence alone gives the outcome away is no fair baseline either
+        auc = {f.name: max(univariate_auc(frame[f.name], y), presence_auc(frame[f.name], y)) for f in self.features}
         eligible = {name: value for name, value in auc.items() if value <= self.block_auc} or auc
         self.feature = max(sorted(eligible), key=eligible.get)
         kind = next(f.feature_type for f in self.features if f.name == self.feature)

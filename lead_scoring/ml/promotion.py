@@ -2,6 +2,12 @@
 
 The gate, every condition reported whether it passes or not:
 
+0. no probable leakage: its test ROC AUC is below ``model_auc_block`` (0.97)
+   and at most ``max_gain_over_feature`` (0.30) above the best single feature
+   that is not itself a leakage suspect. A lead-scoring model that ranks
+   better has almost always seen the outcome, through a column filled in after
+   it or a combination of columns whose presence tells it; the reason names
+   the likeliest carriers;
 1. the challenger's test ROC AUC beats the rules baseline's;
 2. if there is a champion (re-scored on the challenger's test rows): the
    challenger is not worse than it by more than ``auc_margin`` and better by
@@ -21,10 +27,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from lead_scoring.policies import PromotionPolicy
+from lead_scoring.policies import LeakagePolicy, PromotionPolicy
 
-if TYPE_CHECKING:  # pandas in annotations only
+if TYPE_CHECKING:  # in annotations only: pandas, and scikit-learn behind the guards
     import pandas as pd
+
+    from lead_scoring.quality.guards import LeakageEvidence
 
 
 @dataclass
@@ -38,6 +46,21 @@ def _check(passed: bool, text: str, reasons: list[str]) -> bool:
     return passed
 
 
+def _no_probable_leakage(auc: float, leakage: LeakageEvidence, policy: LeakagePolicy, reasons: list[str]) -> bool:
+    gain = auc - leakage.best_feature_auc
+    best = f"the best honest single feature ({leakage.best_feature}, {leakage.best_feature_auc:.4f})" if leakage.best_feature \
+        else "any single feature (every one is a leakage suspect)"
+    if auc < policy.model_auc_block and gain <= policy.max_gain_over_feature:
+        return _check(True, f"no probable leakage: test ROC AUC {auc:.4f} is below {policy.model_auc_block:.2f} and "
+                            f"{gain:+.4f} against {best}, at most {policy.max_gain_over_feature:+.2f}", reasons)
+    why = f"at least {policy.model_auc_block:.2f}" if auc >= policy.model_auc_block else \
+        f"{gain:+.4f} above {best}, more than {policy.max_gain_over_feature:+.2f}"
+    carriers = "; ".join(f"{name} ({evidence})" for name, evidence in leakage.carriers.items())
+    return _check(False, f"probable leakage: test ROC AUC {auc:.4f} is {why}; the columns likeliest to carry it: {carriers}. "
+                         "A column filled in after the outcome (deal stage, close reason, sales notes) belongs in the mapping's "
+                         "post_outcome list", reasons)
+
+
 def decide(
     challenger_auc: float,
     baseline_auc: float,
@@ -45,10 +68,14 @@ def decide(
     challenger_ece: float,
     slices: pd.DataFrame,
     policy: PromotionPolicy = PromotionPolicy(),
+    *,
+    leakage: LeakageEvidence,
+    leakage_policy: LeakagePolicy = LeakagePolicy(),
 ) -> PromotionDecision:
-    """``champion_auc``: the champion on the challenger's test rows (None when there is no champion to compare)."""
+    """``champion_auc``: the champion on the challenger's test rows (None when there is no champion to compare);
+    ``leakage``: the single features on the same test rows (``guards.leakage_evidence``)."""
     reasons: list[str] = []
-    passed = [_check(challenger_auc > baseline_auc,
+    passed = [_no_probable_leakage(challenger_auc, leakage, leakage_policy, reasons), _check(challenger_auc > baseline_auc,
                      f"challenger ROC AUC {challenger_auc:.4f} vs rules baseline {baseline_auc:.4f} (must beat it)", reasons)]
     if champion_auc is None:
         reasons.append("PASS: no champion to compare with")

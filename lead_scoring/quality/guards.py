@@ -67,10 +67,20 @@ def immature_labels(frame: pd.DataFrame, label_window_days: int, data_through: p
 
 @dataclass
 class LeakageReport:
+    """Per feature: the ROC AUC of its values and of its "is present" indicator; ``auc`` is the stronger of the two."""
+
     auc: dict[str, float]
+    value_auc: dict[str, float] = field(default_factory=dict)
+    presence_auc: dict[str, float] = field(default_factory=dict)
     blocked: list[str] = field(default_factory=list)
     warned: list[str] = field(default_factory=list)
     allowed: list[str] = field(default_factory=list)
+
+    def evidence(self, name: str) -> str:
+        """What makes the feature suspect, in words: its values, or only whether it is filled in."""
+        if self.presence_auc.get(name, 0.5) > self.value_auc.get(name, 0.5):
+            return f"whether it is filled in ranks the outcome with ROC AUC {self.presence_auc[name]:.3f} (its values {self.value_auc[name]:.3f})"
+        return f"univariate ROC AUC {self.auc[name]:.3f}"
 
 
 def univariate_auc(values: pd.Series, label: np.ndarray) -> float:
@@ -90,13 +100,46 @@ def univariate_auc(values: pd.Series, label: np.ndarray) -> float:
     return float(max(auc, 1 - auc))
 
 
+def presence_auc(values: pd.Series, label: np.ndarray) -> float:
+    """How well "is this feature filled in" alone ranks the outcome (0.5 when it always or never is)."""
+    return univariate_auc(values.notna().astype(int), label)
+
+
 def leakage_scan(
     frame: pd.DataFrame, features: list[str], label: str, allow_list: set[str], policy: LeakagePolicy = LeakagePolicy()
 ) -> LeakageReport:
-    report = LeakageReport(auc={name: univariate_auc(frame[name], frame[label].to_numpy()) for name in features})
+    """Values and missingness both: a column filled in only once a lead converts (a deal stage, a close reason)
+    leaks through whether it is present, even when its values alone rank the outcome weakly."""
+    y = frame[label].to_numpy()
+    values = {name: univariate_auc(frame[name], y) for name in features}
+    presence = {name: presence_auc(frame[name], y) for name in features}
+    report = LeakageReport({name: max(values[name], presence[name]) for name in features}, values, presence)
     for name, auc in sorted(report.auc.items(), key=lambda item: -item[1]):
         if auc > policy.block_auc:
             (report.allowed if name in allow_list else report.blocked).append(name)
         elif auc > policy.warn_auc:
             report.warned.append(name)
     return report
+
+
+@dataclass
+class LeakageEvidence:
+    """What the promotion gate weighs against a model that looks too good: the best single feature that is not
+    itself a suspect, and the features that rank the outcome best on their own (the likeliest carriers)."""
+
+    best_feature: str | None
+    best_feature_auc: float
+    carriers: dict[str, str]  # feature -> why (its ROC AUC alone, of values or of presence)
+
+
+def leakage_evidence(frame: pd.DataFrame, features: list[str], label: str, policy: LeakagePolicy = LeakagePolicy()) -> LeakageEvidence:
+    """On the test rows: the best honest single feature (at most ``block_auc``), and the suspects: above
+    ``warn_auc``, or filled in far more often for one outcome (presence AUC above ``presence_warn_auc``: a leak
+    spread over several deal columns shows there), at most ten; when none is, the three strongest features."""
+    report = leakage_scan(frame, features, label, set(), policy)
+    honest = {name: auc for name, auc in report.auc.items() if auc <= policy.block_auc}
+    best = max(sorted(honest), key=honest.get) if honest else None
+    ranked = sorted(report.auc, key=lambda name: (-report.auc[name], name))
+    suspects = [name for name in ranked if report.auc[name] > policy.warn_auc or report.presence_auc[name] > policy.presence_warn_auc]
+    suspects = suspects[:10] or ranked[:3]
+    return LeakageEvidence(best, honest.get(best, 0.5), {name: report.evidence(name) for name in suspects})

@@ -19,7 +19,7 @@ from lead_scoring.ml import baseline, dataset, evaluation, features, promotion, 
 from lead_scoring.ml.metrics import weighted_roc_auc
 from lead_scoring.ml.model import model_threads, predict
 from lead_scoring.ml.tracking import LoggedModel, log_training_run
-from lead_scoring.quality import validation
+from lead_scoring.quality import guards, validation
 from lead_scoring.settings import Settings
 from lead_scoring.simulator import landing
 from lead_scoring.warehouse import Warehouse
@@ -141,13 +141,16 @@ def promote_challenger(warehouse: Warehouse, client: MlflowClient, settings: Set
             champion_auc = _score_on(registry.load_model(client, registry.CHAMPION), test, settings.model_threads).metrics["roc_auc"]
         except (KeyError, ValueError) as error:  # the champion was trained on another feature set
             notes.append(f"champion version {champion.version} cannot score the current test rows ({error}): not compared")
-    decision = promotion.decide(judged.metrics["roc_auc"], baseline_auc, champion_auc, judged.metrics["ece"], judged.slices, policy)
+    leakage = guards.leakage_evidence(test, [f.name for f in feature_list(settings)], dataset.LABEL, settings.policies.leakage)
+    decision = promotion.decide(judged.metrics["roc_auc"], baseline_auc, champion_auc, judged.metrics["ece"], judged.slices, policy,
+                                leakage=leakage, leakage_policy=settings.policies.leakage)
     decision.reasons[:0] = notes
     if decision.promote and (champion is None or champion.version != challenger.version):
         if champion is not None:
             registry.set_alias(client, registry.PREVIOUS_CHAMPION, champion.version)
         registry.set_alias(client, registry.CHAMPION, challenger.version)
     comparison = {"challenger_test_roc_auc": judged.metrics["roc_auc"], "baseline_test_roc_auc": baseline_auc,
+                  "best_single_feature_test_roc_auc": leakage.best_feature_auc,
                   "challenger_test_ece": judged.metrics["ece"], "test_rows": len(test)}
     if champion_auc is not None:
         comparison["champion_test_roc_auc"] = champion_auc

@@ -20,10 +20,8 @@ SALES_ENTERED = ["Lead Quality", "Lead Profile", "Asymmetrique Activity Index", 
                  "Asymmetrique Activity Score", "Asymmetrique Profile Score"]
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    if not EXPORT.exists():
-        pytest.skip(f"the X Education export is absent: {EXPORT} not found (set LEAD_SCORING_X_EDUCATION_PATH to Leads.csv)")
+def import_train_promote(home: Path, export: Path, mapping: Path = MAPPING) -> dict:
+    """The CLI's sequence, step by step: import, dbt build, training set, candidate, gate."""
     from threadpoolctl import threadpool_limits
 
     from lead_scoring.steps import training as training_steps, scoring as scoring_steps
@@ -32,20 +30,50 @@ def trained(tmp_path_factory):
     from lead_scoring.ml import registry
     from lead_scoring.warehouse import Warehouse
 
-    home = tmp_path_factory.mktemp("x_education")
     settings = dataclasses.replace(
         Settings.from_env(), home=home, warehouse_path=home / "warehouse.duckdb", mlflow_tracking_uri=f"sqlite:///{home / 'mlflow.db'}",
         mlflow_artifacts=home / "artifacts", dagster_home=home / "dagster")
-    report = importer.import_export(settings, MAPPING, EXPORT)
+    report = importer.import_export(settings, mapping, export)
     dbt_build(settings)
     warehouse, client = Warehouse(settings.warehouse_path), registry.connect(settings.mlflow_tracking_uri, settings.mlflow_artifacts)
     frame, plan, _ = training_steps.build_training_set(warehouse, settings)
     with threadpool_limits(1):  # shared 2-core machines: OpenMP threads spinning against each other cost 10x
         candidate = training_steps.train_candidate(warehouse, client, settings, seed=7, trigger="test", run_tags={})
     promotion = training_steps.promote_challenger(warehouse, client, settings)
+    if not promotion.decision.promote:
+        return dict(settings=settings, report=report, warehouse=warehouse, client=client, promotion=promotion)
     scores, _ = scoring_steps.score_day(warehouse, client, settings, date.fromisoformat(report.imported_at[:10]))
     return dict(settings=settings, report=report, warehouse=warehouse, client=client, frame=frame, plan=plan,
                 candidate=candidate, promotion=promotion, scores=scores)
+
+
+def require_export() -> None:
+    if not EXPORT.exists():
+        pytest.skip(f"the X Education export is absent: {EXPORT} not found (set LEAD_SCORING_X_EDUCATION_PATH to Leads.csv)")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    require_export()
+    return import_train_promote(tmp_path_factory.mktemp("x_education"), EXPORT)
+
+
+def with_deal_columns(export: Path, target: Path) -> Path:
+    """The export plus ten deal columns a CRM fills in as a deal progresses: for 35% to 71% of the converted leads
+    and 3% of the others. Each alone ranks the outcome at 0.66 to 0.84; together they give the outcome away."""
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.read_csv(export, dtype=str, keep_default_na=False)
+    rng = np.random.default_rng(3)
+    converted = frame["Converted"].astype(int).to_numpy() == 1
+    for i in range(10):
+        filled = np.where(converted, rng.random(len(frame)) < 0.35 + 0.04 * i, rng.random(len(frame)) < 0.03)
+        values = (rng.choice(["Proposal", "Negotiation", "Contract Sent", "Closed Won"], len(frame)) if i % 2 == 0
+                  else np.round(rng.lognormal(7, 1, len(frame)), 2).astype(str))
+        frame[f"Deal Field {i}"] = np.where(filled, values, "")
+    frame.to_csv(target, index=False)
+    return target
 
 
 def test_leakage_scan_flags_tags_in_the_import_and_the_mlflow_run(trained):
@@ -96,9 +124,10 @@ def test_select_is_missing_and_google_is_one_category(trained):
 
 def test_model_auc_is_in_the_published_range_and_beats_the_baseline(trained):
     outcome = trained["candidate"].outcome
-    assert 0.86 <= outcome.metrics["roc_auc"] <= 0.93
+    assert 0.89 <= outcome.metrics["roc_auc"] <= 0.93  # 0.8935 measured; published 0.90 / 0.91 without the sales-entered columns
     assert outcome.metrics["roc_auc"] > outcome.baseline_metrics["roc_auc"]
     assert trained["promotion"].decision.promote
+    assert trained["promotion"].decision.reasons[0].startswith("PASS: no probable leakage")  # quiet on an honest model
     metrics = trained["client"].get_run(trained["candidate"].logged.run_id).data.metrics
     assert metrics["test_roc_auc"] == pytest.approx(outcome.metrics["roc_auc"])
 
@@ -108,3 +137,17 @@ def test_unconverted_leads_are_scored_by_the_champion(trained):
     assert len(scores) == trained["warehouse"].query("select count(*) as n from marts.lead_features_current").n.iloc[0] > 5000
     assert set(scores.grade) == set("ABCD") and scores.score.between(0, 100).all()
     assert len(frame) <= 9237 and set(frame.split) == {"train", "validation", "test"}
+
+
+def test_deal_columns_filled_in_after_conversion_are_refused_as_probable_leakage(tmp_path):
+    require_export()
+    leaky = import_train_promote(tmp_path / "home", with_deal_columns(EXPORT, tmp_path / "leads_with_deals.csv"))
+    decision = leaky["promotion"].decision
+    assert not decision.promote and leaky["promotion"].champion_version is None  # nothing is scored with it
+    reason = decision.reasons[0]
+    assert reason.startswith("FAIL: probable leakage: test ROC AUC 0.99") and "is at least 0.97" in reason
+    named = reason.split("carry it: ")[1]
+    assert sum(f"deal_field_{i} (" in named for i in range(10)) >= 8  # the carriers are named, the honest columns not
+    assert "total_time_spent_on_website" not in named
+    registered = leaky["client"].get_model_version("lead_scoring", leaky["promotion"].challenger_version)
+    assert registered.tags["promotion_decision"] == "rejected"

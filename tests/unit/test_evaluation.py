@@ -82,5 +82,7 @@ def test_an_export_without_slice_columns_passes_the_gate_with_no_slice_to_judge(
     y, p = noisy_scores(1000)
     slices = evaluate(pd.DataFrame({"lead_id": np.arange(1000), "revenue": p}), y, p, threshold=0.2).slices
     assert slices.empty and {"roc_auc", "roc_auc_ci_low", "roc_auc_ci_high"} <= set(slices.columns)
-    decision = decide(0.8, 0.7, None, 0.01, slices, PromotionPolicy())
+    from lead_scoring.quality.guards import LeakageEvidence
+
+    decision = decide(0.8, 0.7, None, 0.01, slices, PromotionPolicy(), leakage=LeakageEvidence("revenue", 0.7, {}))
     assert decision.promote and "no slice has" in decision.reasons[-1]

@@ -172,3 +172,55 @@ def test_a_missing_token_in_a_timestamp_column_is_missing_whatever_its_case(tmp_
 def test_a_column_with_two_roles_or_a_key_given_twice_is_refused(tmp_path, mapping_text, message):
     result = _import(tmp_path, mapping_text=mapping_text)
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+def test_an_export_without_an_id_column_numbers_its_rows_and_warns(tmp_path):
+    no_id = "\n".join(",".join(line.split(",")[1:]) for line in EXPORT.splitlines()) + "\n"
+    refused = _import(tmp_path, export_text=no_id, mapping_text=MAPPING.replace("Lead Key", "No Such Column"))
+    assert refused.returncode == 2 and "'No Such Column'" in refused.stderr  # a named id must exist: no silent numbering
+    result = _import(tmp_path, export_text=no_id, mapping_text=MAPPING.replace("id_column: Lead Key", "id_column: null"))
+    assert result.returncode == 0, result.stderr
+    assert "WARNING" in result.stdout and "leads are numbered by their row in the file" in result.stdout
+    assert "40 landed = 40 loaded" in result.stdout
+    with_id = _import(tmp_path, mapping_text=MAPPING)
+    assert with_id.returncode == 0 and "WARNING" not in with_id.stdout  # quiet when the export has its id
+
+
+def test_the_row_number_is_the_id_and_a_duplicate_line_is_not_a_conflict(tmp_path):
+    export = tmp_path / "no_id.csv"
+    export.write_text("Outcome,Source\nWon,a\nLost,b\nLost,b\n")
+    mapping = tmp_path / "mapping.yml"
+    mapping.write_text("name: crm\nid_column: null\nlabel: {column: Outcome, positive: [Won], negative: [Lost]}\n")
+    loaded = load_mapping(mapping, export)
+    conformed = conform(read_export(export, loaded.csv), loaded)
+    assert conformed.valid.column("_row_id").to_pylist() == ["1", "2", "3"] and conformed.quarantined.num_rows == 0
+    assert [c.original for c in conformed.by_role("id")] == ["(row number)"]
+
+
+def _wrapped(line: str) -> str:
+    return '"' + line.replace('"', '""') + '"'
+
+
+def test_an_export_whose_every_line_is_wrapped_in_quotes_is_read_as_its_lines(tmp_path):
+    """A spreadsheet re-saving a semicolon export quotes each whole line: `"Lead Key;""Outcome"";..."`."""
+    lines = [line.replace(",", ";") for line in EXPORT.splitlines()]
+    lines = [lines[0].replace("Source", '"Source"')] + [line.replace(";a;", ';"a;x";') for line in lines[1:]]
+    wrapped = "\ufeff" + "\n".join(_wrapped(line) for line in lines) + "\n"
+    result = _import(tmp_path, export_text=wrapped, mapping_text=MAPPING + "csv: {delimiter: ';'}\n")
+    assert result.returncode == 0, result.stderr
+    assert "every line is wrapped in one pair of quotes" in result.stdout and "40 landed = 40 loaded" in result.stdout
+    assert "source (categorical)" in result.stdout and "visits (numeric)" in result.stdout
+    plain = _import(tmp_path, export_text="\n".join(lines) + "\n", mapping_text=MAPPING + "csv: {delimiter: ';'}\n")
+    assert plain.returncode == 0 and "wrapped" not in plain.stdout  # quiet on an ordinary file, quoted values and all
+
+
+def test_the_unwrapped_values_are_the_values_the_plain_file_holds(tmp_path):
+    from lead_scoring.flat.mapping import CsvSpec
+
+    plain = 'id;note;n\nk1;"a;b";1\nk2;"say ""hi""";2\nk3;plain;3\n'
+    (tmp_path / "plain.csv").write_text(plain)
+    (tmp_path / "wrapped.csv").write_text("\n".join(_wrapped(line) for line in plain.splitlines()) + "\n")
+    spec = CsvSpec(delimiter=";")
+    wrapped = read_export(tmp_path / "wrapped.csv", spec)
+    assert wrapped.table.equals(read_export(tmp_path / "plain.csv", spec).table)
+    assert wrapped.path == tmp_path / "wrapped.csv" and wrapped.notes and not wrapped.unparsed

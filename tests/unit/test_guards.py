@@ -37,6 +37,35 @@ def test_an_allow_listed_feature_is_reported_not_blocked():
     assert report.blocked == [] and report.allowed == ["leaky"]
 
 
+def _filled_in_after_the_outcome(n=20000, seed=1):
+    """A deal column: filled in for 92% of converted leads (small amounts) and 8% of the others (large amounts).
+
+    Its values alone rank the outcome at about 0.88, under the block level; whether it is filled in, at 0.92 (0.917 on this draw).
+    """
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.3).astype(int)
+    present = np.where(y == 1, rng.random(n) < 0.92, rng.random(n) < 0.08)
+    amount = np.where(present, np.where(y == 1, rng.normal(1, 0.1, n), rng.normal(10, 0.1, n)), np.nan)
+    return pd.DataFrame({"deal_amount": amount, "weak": y * 0.3 + rng.normal(size=n), "noise": rng.normal(size=n), "label": y})
+
+
+def test_a_column_that_leaks_through_its_presence_is_blocked_and_named_for_it():
+    report = guards.leakage_scan(_filled_in_after_the_outcome(), ["deal_amount", "weak", "noise"], "label", allow_list=set())
+    assert report.value_auc["deal_amount"] < 0.90 < report.presence_auc["deal_amount"]
+    assert report.blocked == ["deal_amount"]
+    assert report.evidence("deal_amount").startswith("whether it is filled in ranks the outcome with ROC AUC 0.91")
+    # quiet on honest columns: always filled in, their presence says nothing
+    assert report.presence_auc["weak"] == 0.5 and report.presence_auc["noise"] == 0.5 and "weak" not in report.blocked
+
+
+def test_leakage_evidence_takes_the_best_honest_feature_and_names_the_suspects():
+    evidence = guards.leakage_evidence(_filled_in_after_the_outcome(), ["deal_amount", "weak", "noise"], "label")
+    assert evidence.best_feature == "weak" and 0.55 < evidence.best_feature_auc < 0.70
+    assert list(evidence.carriers) == ["deal_amount"]
+    honest = guards.leakage_evidence(_labelled(), ["noise", "weak"], "label")
+    assert honest.best_feature == "weak" and list(honest.carriers) == ["weak", "noise"]  # no suspect: the strongest are named
+
+
 def test_immature_labels_are_found():
     frame = pd.DataFrame({"lead_id": ["a", "b"], "as_of_date": pd.to_datetime(["2026-01-01", "2026-02-20"])})
     immature = guards.immature_labels(frame, 30, pd.Timestamp("2026-03-01"))

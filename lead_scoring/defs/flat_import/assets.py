@@ -48,7 +48,8 @@ def flat_export(
             "split_method": report.split_method,
             "leakage_flagged": ", ".join(report.leakage_flagged) or "none",
             "univariate_auc": dg.MetadataValue.md(
-                "| column | univariate ROC AUC |\n|---|---|\n" + "\n".join(f"| {n} | {v:.3f} |" for n, v in auc)
+                "| column | ROC AUC alone (its values or whether it is filled in) |\n|---|---|\n"
+                + "\n".join(f"| {n} | {v:.3f} |" for n, v in auc)
             ),
             "next": "reload the code location, then run the `retrain` job",
         }

@@ -118,8 +118,9 @@ class LeakageConfig(dg.Config):
 
 
 def _auc_table(report) -> dg.MetadataValue:
-    rows = "\n".join(f"| {name} | {auc:.3f} |" for name, auc in sorted(report.auc.items(), key=lambda i: -i[1]))
-    return dg.MetadataValue.md("| feature | univariate ROC AUC |\n|---|---|\n" + rows)
+    rows = "\n".join(f"| {name} | {report.value_auc[name]:.3f} | {report.presence_auc[name]:.3f} |"
+                     for name, _ in sorted(report.auc.items(), key=lambda i: -i[1]))
+    return dg.MetadataValue.md("| feature | ROC AUC of its values | ROC AUC of \"is filled in\" |\n|---|---|---|\n" + rows)
 
 
 @dg.multi_asset_check(
@@ -128,8 +129,9 @@ def _auc_table(report) -> dg.MetadataValue:
             "no_label_leakage",
             asset=TRAINING_SET,
             blocking=True,
-            description="No feature predicts the label suspiciously well on its own (univariate ROC AUC above "
-            "the leakage policy's block_auc, default 0.90), unless allow-listed: such a feature is usually filled in after the outcome.",
+            description="No feature predicts the label suspiciously well on its own (the ROC AUC of its values, or of whether "
+            "it is filled in, above the leakage policy's block_auc, default 0.90), unless allow-listed: such a feature is usually "
+            "filled in after the outcome.",
         ),
         dg.AssetCheckSpec(
             "label_leakage_warnings",
@@ -145,10 +147,11 @@ def label_leakage(config: LeakageConfig, warehouse: WarehouseResource, settings:
     features = [f.name for f in feature_contract(settings.dbt_manifest_path)]
     frame = warehouse.get().query(f"select * from {TRAINING_TABLE} where split = 'train'")
     report = guards.leakage_scan(frame, features, "converted_within_30d", set(config.allow_list), settings.policies.leakage)
-    top = {name: round(report.auc[name], 3) for name in report.blocked}
+    top = "; ".join(f"{name}: {report.evidence(name)}" for name in report.blocked) or "none"
     yield blocking_result(
         not report.blocked,
-        f"features of {TRAINING_TABLE} whose univariate ROC AUC exceeds {settings.policies.leakage.block_auc:.2f} (likely filled in after the outcome): {top}",
+        f"features of {TRAINING_TABLE} that rank the outcome above ROC AUC {settings.policies.leakage.block_auc:.2f} on their own "
+        f"(likely filled in after the outcome): {top}",
         TRAINING_SET,
         "no_label_leakage",
         blocked=", ".join(report.blocked) or "none",
