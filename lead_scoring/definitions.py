@@ -14,7 +14,7 @@ import warnings
 
 import dagster as dg
 
-from lead_scoring.defs import catalog, features, flat_import, ingestion, monitoring, quality, reporting, scoring, training
+from lead_scoring.defs import catalog, crm_landing, features, flat_import, ingestion, monitoring, quality, reporting, scoring, training
 from lead_scoring.platform.resources import GreatExpectationsResource, LandingResource, MlflowResource, ProjectDbtResource, WarehouseResource
 from lead_scoring.redaction import redacted
 from lead_scoring.settings import Settings
@@ -52,9 +52,9 @@ def _check_keys(parts: list[dg.Definitions]) -> list[dg.AssetCheckKey]:
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    # A home holds one source: the simulated CRM (daily landing ingestion) or an imported flat export.
+    # A home holds one source: landing days (the simulated CRM's, or a CRM's own landed by `crm_landing`) or a flat export.
     flat = settings.flat_source_file.exists()
-    areas = ([] if flat else [ingestion]) + [monitoring, flat_import, features, training, scoring, quality]
+    areas = ([] if flat else [ingestion, crm_landing]) + [monitoring, flat_import, features, training, scoring, quality]
     built = [area.build(settings) for area in areas]
     merged = dg.Definitions.merge(
         *built,

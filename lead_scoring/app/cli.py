@@ -75,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     flat.add_argument("--seed", type=int, default=7, help="training seed (default 7)")
     flat.add_argument("--json", action="store_true", help="print the import record and status as JSON at the end")
 
+    land = commands.add_parser("land", help="land a CRM's own tables by their source mapping, then run the platform on them")
+    land.add_argument("--mapping", required=True, type=Path, help="the source mapping (examples/mappings/crm_*.yml)")
+    land.add_argument("--root", type=Path, default=None, help="folder the mapping's relative paths start from (default: the mapping's folder)")
+    land.add_argument("--no-run", action="store_true", help="land only: no Dagster runs")
+    shape = commands.add_parser("export-shape", help="write this home's simulated CRM as a CRM export (to try a mapping on)")
+    shape.add_argument("shape", choices=("hubspot", "salesforce"))
+    shape.add_argument("--to", default=None, help="hubspot: the folder for the CSV files; salesforce: the warehouse to sync into")
     commands.add_parser("rollback", help="point the `champion` alias back at `previous_champion` (scoring uses it from the next run)")
     commands.add_parser("prepare", help="parse the dbt project into the manifest the code location reads")
     commands.add_parser("quality-sync", help="write the Great Expectations suites and checkpoints (expectations/) from code")
@@ -111,6 +118,14 @@ def main(argv: list[str] | None = None) -> int:
             result = import_and_run(settings, args.mapping, args.path, not args.no_train, args.seed)
             if args.json:
                 print(json.dumps(result, indent=2, default=str))
+        elif args.command == "land":
+            from lead_scoring.app.crm import land_and_run  # each command imports only what it runs
+
+            land_and_run(settings, args.mapping, args.root, not args.no_run)
+        elif args.command == "export-shape":
+            from lead_scoring.app.crm import export_shape  # each command imports only what it runs
+
+            print(export_shape(settings, args.shape, args.to))
         elif args.command == "rollback":
             from lead_scoring.app.status import require_home  # each command imports only what it runs
             from lead_scoring.ml import registry  # MLflow: rollback only

@@ -33,7 +33,7 @@ class DemoError(LeadScoringError):
 MIN_DAYS = 60
 
 
-def _run(runner: JobRunner, job_name: str, out: Callable[[str], None], **kwargs) -> float:
+def run_job(runner: JobRunner, job_name: str, out: Callable[[str], None], **kwargs) -> float:
     outcome = runner.run(job_name, **kwargs)
     outcome.raise_for_failure()
     out(f"  {job_name}: run {outcome.run_id[:8]} succeeded in {outcome.seconds:.1f} s")
@@ -44,6 +44,20 @@ def _clean_days(days: int, scenarios: tuple[Scenario, ...]) -> int:
     """Days ingested in the first backfill: up to the first fault, but at least a trainable history."""
     first_fault = min((s.start_day for s in scenarios if s.name != "clean"), default=days - 1)
     return min(max(first_fault, MIN_DAYS), days - 1)
+
+
+def run_history(runner: JobRunner, start: date, history_end: date, end: date, out: Callable[[str], None],
+                timings: dict[str, float]) -> None:
+    """The landed history through Dagster: one ingestion backfill up to ``history_end``, a retrain, then each later
+    day through `daily_scoring` (a simulated CRM's and a mapped source's alike)."""
+    out(f"[2/4] ingesting landing days {start} .. {history_end} into the warehouse (one backfill run)")
+    timings["ingest"] = run_job(runner, "ingestion", out, tags={"dagster/asset_partition_range_start": start.isoformat(),
+                                                               "dagster/asset_partition_range_end": history_end.isoformat()})
+    out("[3/4] building dbt features, training, tracking in MLflow, promoting (job `retrain`)")
+    timings["retrain"] = run_job(runner, "retrain", out)
+    daily = [history_end + timedelta(days=i) for i in range(1, (end - history_end).days + 1)]
+    out(f"[4/4] ingesting and scoring {', '.join(map(str, daily))} (job `daily_scoring`)")
+    timings["daily_scoring"] = sum(run_job(runner, "daily_scoring", out, partition_key=d.isoformat()) for d in daily)
 
 
 def run_demo(
@@ -86,21 +100,14 @@ def run_demo(
     history_end = start + timedelta(days=_clean_days(days, scenarios) - 1)
     blocked, runner = None, JobRunner(settings)
     try:
-        out(f"[2/4] ingesting landing days {start} .. {history_end} into the warehouse (one backfill run)")
-        timings["ingest"] = _run(runner, "ingestion", out, tags={"dagster/asset_partition_range_start": start.isoformat(),
-                                                                   "dagster/asset_partition_range_end": history_end.isoformat()})
-        out("[3/4] building dbt features, training, tracking in MLflow, promoting (job `retrain`)")
-        timings["retrain"] = _run(runner, "retrain", out)
-        daily = [history_end + timedelta(days=i) for i in range(1, (end - history_end).days + 1)]
-        out(f"[4/4] ingesting and scoring {', '.join(map(str, daily))} (job `daily_scoring`)")
-        timings["daily_scoring"] = sum(_run(runner, "daily_scoring", out, partition_key=d.isoformat()) for d in daily)
+        run_history(runner, start, history_end, end, out, timings)
     except BlockedRun as stop:
         if not any(s.name != "clean" for s in scenarios):
             raise
         out(f"  stopped as designed: {stop}")
         blocked = stop.checks
     out("[report] feature catalog and stakeholder report, checks that failed included (job `weekly_report`)")
-    timings["report"] = _run(runner, "weekly_report", out)
+    timings["report"] = run_job(runner, "weekly_report", out)
 
     report = status.collect(settings)
     report["generated"] = counts

@@ -7,6 +7,7 @@ from lead_scoring.errors import LeadScoringError
 from lead_scoring.flat.importer import read_record
 from lead_scoring.redaction import redacted
 from lead_scoring.settings import REGISTERED_MODEL, Settings
+from lead_scoring.simulator import landing
 
 SCORES_TABLE = tables.SCORES
 
@@ -67,10 +68,14 @@ def collect(settings: Settings) -> dict:
 
 
 def flat_source_status(settings: Settings) -> dict:
-    """The home's source: the simulated CRM, or the imported flat export with its counts and findings."""
+    """The home's source: the simulated CRM, a mapped CRM source's landing, or the imported flat export with its counts and findings."""
 
     record = read_record(settings)
     if record is None:
+        manifest = landing.read_manifest(settings.landing_dir)
+        if manifest.get("source"):
+            return {"kind": "mapped_crm", "name": manifest["source"], "mapping": manifest["mapping_file"],
+                    "first_day": manifest["start_date"], "last_day": manifest["last_day"]}
         return {"kind": "simulated_crm"}
     return {
         "kind": "flat_export",
@@ -106,6 +111,8 @@ def render(report: dict) -> str:
             f"{source['features']} features; split {source['split']}",
             f"  leakage flagged   {', '.join(f'{k} (AUC {v:.3f})' for k, v in source['leakage_flagged'].items()) or 'none'}",
         ]
+    elif source["kind"] == "mapped_crm":
+        lines.append(f"source              {source['name']} by {source['mapping']}, landing days {source['first_day']} .. {source['last_day']}")
     else:
         lines.append("source              simulated CRM (landing files)")
     if champion:

@@ -22,6 +22,7 @@ OWNERS = {
     "monitoring": "team:ml-platform",
     "reporting": "team:growth-analytics",
     "flat_import": "team:data-platform",
+    "crm_landing": "team:data-platform",
 }
 GX_CHECKED = {dg.AssetKey(["raw", t]) for t in RAW_TABLES} | {dg.AssetKey(["marts", "lead_features_current"])}
 EXTRA_KINDS = {dg.AssetKey("lead_scores"): {"sklearn", "mlflow"}} | {key: {"great_expectations"} for key in GX_CHECKED}

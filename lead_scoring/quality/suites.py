@@ -13,31 +13,13 @@ import great_expectations as gx
 import great_expectations.expectations as gxe
 
 from lead_scoring.ml.features import Feature
+from lead_scoring.quality.domains import DOMAINS
 from lead_scoring.quality.validation import FEATURES_SUITE, ROW_BANDED
-from lead_scoring.simulator import world
-from lead_scoring.simulator.schema import (
-    ACTIVITY_TYPES,
-    COMPANY_SIZES,
-    COUNTRIES,
-    INDUSTRIES,
-    LEAD_SOURCES,
-    RAW_TABLES,
-    SENIORITIES,
-)
+from lead_scoring.simulator.schema import RAW_TABLES
 
 TIMESTAMPS = {"leads": "created_at", "activities": "occurred_at", "conversions": "converted_at", "consents": "changed_at", "campaigns": "started_at"}
 UNIQUE_KEYS = {"leads": "lead_id", "activities": "activity_id", "conversions": "lead_id", "campaigns": "campaign_id"}
 LANDED = "_landed_date"  # the landing day, added to the rows validated: keys are unique per delivery
-DOMAINS = {
-    "country": COUNTRIES,
-    "industry": INDUSTRIES,
-    "company_size": COMPANY_SIZES,
-    "seniority": SENIORITIES,
-    "lead_source": LEAD_SOURCES,
-    "activity_type": ACTIVITY_TYPES,
-    "channel": world.CAMPAIGN_CHANNELS,
-    "campaign_channel": world.CAMPAIGN_CHANNELS,
-}
 LEAD_ATTRIBUTES = ("country", "industry", "company_size", "seniority", "lead_source")
 
 

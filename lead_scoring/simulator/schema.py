@@ -84,6 +84,9 @@ ACTIVITY_TYPES = (
     "demo_requested",
     "chat_started",
 )
+# The group of a mapped source's activity types that match none of the above (lead_scoring/crm): counted in the
+# activity totals and reported by the landing, not a feature of its own. The simulator sends none.
+OTHER_ACTIVITY = "other"
 SENIORITIES = ("junior", "mid", "senior", "director", "vp", "c_level")
 COMPANY_SIZES = ("1-10", "11-50", "51-200", "201-1000", "1001+")
 LEAD_SOURCES = (

@@ -198,6 +198,11 @@ def load_days(warehouse: Warehouse, landing_dir: Path, days: list[date], tables:
         return load_tables(warehouse, prepared)
 
 
+def mapped_source(landing_dir: Path | str) -> str | None:
+    """The mapped CRM source the landing folder holds (``crm:<name>``), or None for the simulator's."""
+    return landing.read_manifest(Path(landing_dir)).get("source")
+
+
 def load_ground_truth(warehouse: Warehouse, ground_truth_dir: Path, days: list[date]) -> int:
     """The simulator's truth: no contract or quarantine, it is written by our own code."""
 

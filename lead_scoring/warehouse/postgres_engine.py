@@ -46,9 +46,14 @@ _INFORMATION_TYPES = {"timestamp": "timestamp without time zone", "timestamptz":
 
 
 def _csv_ready(arrow: pa.Table) -> pa.Table:
-    """Dictionary columns decoded, so the CSV writer writes values, not codes."""
+    """Dictionary columns decoded, so the CSV writer writes values, not codes; no empty chunk.
+
+    pyarrow 25's CSV writer writes a run of NUL bytes for a table whose first chunk is empty
+    (two days concatenated, the first without rows), which COPY refuses as invalid UTF-8.
+    """
     columns = [c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in arrow.columns]
-    return pa.table(columns, names=arrow.column_names)
+    table = pa.table(columns, names=arrow.column_names)
+    return pa.Table.from_batches([b for b in table.to_batches() if b.num_rows], schema=table.schema)
 
 
 class Postgres:

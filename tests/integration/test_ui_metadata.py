@@ -7,8 +7,9 @@ from lead_scoring.defs import catalog
 from lead_scoring.settings import Settings
 from lead_scoring.ml.scoring import SCORE_COLUMNS
 
-# flat_import: the job that loads a flat CRM export (a home of its own source, see docs/bring-your-own-data.md).
-AREAS = {"ingestion", "flat_import", "features", "training", "scoring", "monitoring", "reporting"}
+# flat_import: the job that loads a flat CRM export (a home of its own source, see docs/bring-your-own-data.md);
+# crm_landing: the job that lands a CRM's own deliveries by a source mapping (docs/bring-your-own-crm.md).
+AREAS = {"ingestion", "flat_import", "crm_landing", "features", "training", "scoring", "monitoring", "reporting"}
 
 
 def _nodes():

@@ -74,7 +74,7 @@ def test_row_count_outside_the_trailing_band_fails(project, leads):
 
 
 def _feature_frame(features, n=200):
-    from lead_scoring.quality.suites import DOMAINS
+    from lead_scoring.quality.domains import DOMAINS
 
     columns = {"lead_id": [f"L{i}" for i in range(n)]}
     for f in features:

@@ -4,7 +4,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "lead_scoring"
-CORES = ("ml", "quality", "monitoring", "reporting", "simulator", "flat", "warehouse")
+CORES = ("ml", "quality", "monitoring", "reporting", "simulator", "flat", "crm", "warehouse")
 
 
 def module_name(path: Path) -> str:
@@ -15,11 +15,13 @@ def module_name(path: Path) -> str:
 MODULES = {module_name(p): p for p in PACKAGE.rglob("*.py")}
 
 
-def imports_of(path: Path) -> set[str]:
-    """Every module of the package ``path`` imports, at the top or inside a function."""
+def imports_of(path: Path, top_level_only: bool = False) -> set[str]:
+    """Every module of the package ``path`` imports, at the top or inside a function (or at the top only)."""
     found = set()
     package = module_name(path) if path.name == "__init__.py" else module_name(path).rsplit(".", 1)[0]
     tree = ast.parse(path.read_text())
+    if top_level_only:
+        tree = ast.Module(body=[n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))], type_ignores=[])
     typing_only = {id(n) for block in ast.walk(tree) if isinstance(block, ast.If) and getattr(block.test, "id", "") == "TYPE_CHECKING"
                    for n in ast.walk(block)}  # annotations only: never imported at run time
     for node in ast.walk(tree):

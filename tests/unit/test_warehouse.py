@@ -63,6 +63,14 @@ def test_rows_come_back_as_they_went_in(wh):
     assert wh.columns("ml.t") == sample().column_names and wh.table_exists("ml.t") and not wh.table_exists("ml.nope")
 
 
+def test_a_table_whose_first_chunk_is_empty_is_written_whole(wh):
+    """Days concatenated, the first without rows: pyarrow's CSV writer wrote NUL bytes for it, which COPY refused."""
+    days = pa.concat_tables([sample().slice(0, 0), sample()])
+    assert days.column(0).num_chunks == 2 and len(days.column(0).chunk(0)) == 0
+    wh.replace([Replacement.whole("ml.t", days)])
+    assert wh.query("select count(*) as n from ml.t").n.iloc[0] == 3
+
+
 def test_replacing_a_partition_twice_never_duplicates(wh):
     for _ in range(2):
         wh.replace_rows("ml.t", sample(), "day", [date(2026, 1, 1), date(2026, 1, 2)])
@@ -131,7 +139,7 @@ def test_settings_pick_postgres_from_one_url(monkeypatch, tmp_path):
     monkeypatch.setenv("LEAD_SCORING_WAREHOUSE_URL", "postgresql://app:s%40cret@db.internal:6543/lead_scoring")
     settings = Settings.from_env()
     assert settings.warehouse().engine == "postgres" and settings.dbt_target == "prod"
-    assert dbt_connection_env(settings.warehouse_url) == {
+    assert dbt_connection_env(settings.warehouse_url, settings.pg_options) == {
         "LEAD_SCORING_PG_HOST": "db.internal", "LEAD_SCORING_PG_PORT": "6543", "LEAD_SCORING_PG_USER": "app",
         "LEAD_SCORING_PG_PASSWORD": "s@cret", "LEAD_SCORING_PG_DBNAME": "lead_scoring", "PGOPTIONS": "-c work_mem=256MB",
     }
@@ -148,7 +156,7 @@ def test_dbt_sessions_get_a_work_mem_unless_the_user_set_their_own_options():
     assert settings.dbt_env()["PGOPTIONS"] == "-c work_mem=1GB"
     own = Settings.from_env({"LEAD_SCORING_WAREHOUSE_URL": url, "LEAD_SCORING_PG_WORK_MEM": "1GB", "PGOPTIONS": "-c statement_timeout=600000"})
     assert own.dbt_env()["PGOPTIONS"] == "-c statement_timeout=600000"
-    assert "PGOPTIONS" not in dbt_connection_env("")  # DuckDB: no Postgres session to configure
+    assert "PGOPTIONS" not in dbt_connection_env("", Settings.pg_options)  # DuckDB: no Postgres session to configure
 
 
 def test_the_dagster_resource_never_holds_the_postgres_password(monkeypatch, tmp_path):
@@ -214,3 +222,19 @@ def test_overwriting_a_table_keeps_the_views_that_read_it(wh):
     wh.overwrite("raw.export", pa.table({"lead_id": ["d"], "other": ["x"]}))  # other columns: a new table
     assert wh.columns("raw.export") == ["lead_id", "other"]
     wh.execute("drop view if exists staging.v")
+
+
+def test_dbt_in_the_run_gets_the_configured_session_options(monkeypatch):
+    """The in-process dbt of a run reads PGOPTIONS from the warehouse resource: the configured work_mem, not a default."""
+    import os
+
+    from lead_scoring.definitions import build_resources
+    from lead_scoring.platform.resources import WarehouseResource
+
+    url = "postgresql://app@db.internal:5432/lead_scoring"
+    settings = Settings.from_env({"LEAD_SCORING_WAREHOUSE_URL": url, "LEAD_SCORING_PG_WORK_MEM": "1GB"})
+    assert build_resources(settings)["warehouse"].pg_options == "-c work_mem=1GB"
+    monkeypatch.delenv("PGOPTIONS", raising=False)
+    with WarehouseResource(location=url, pg_options=settings.pg_options).exported_for_dbt():
+        assert os.environ["PGOPTIONS"] == "-c work_mem=1GB"
+    assert "PGOPTIONS" not in os.environ

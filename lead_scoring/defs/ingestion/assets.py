@@ -180,10 +180,13 @@ def build(settings: Settings) -> dg.Definitions:
         kinds={"duckdb"},
         description=(
             "Simulator only: each lead's true conversion probability. No feature model reads it; "
-            "evaluation uses it to report the best achievable ROC AUC (the Bayes limit)."
+            "evaluation uses it to report the best achievable ROC AUC (the Bayes limit). A mapped CRM source has none: 0 rows."
         ),
     )
     def ground_truth(context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing: LandingResource):
+        mapped = ingest.mapped_source(landing.landing_dir)
+        if mapped:  # a CRM's own data has no truth to compare with
+            return dg.MaterializeResult(metadata={"rows_loaded": 0, "source": mapped, "note": "no ground truth: the source is not the simulator"})
         rows = ingest.load_ground_truth(warehouse.get(), landing.ground_truth_dir, _days(context))
         return dg.MaterializeResult(metadata={"rows_loaded": rows})
 
