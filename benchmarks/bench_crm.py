@@ -41,6 +41,7 @@ def _hold_back(landing: Path, day: date, held: Path) -> None:
 
 def run_shape(shape: str, world: Path, work: Path, last: date) -> dict:
     from lead_scoring.app import crm
+    from lead_scoring.app.demo import run_job
     from lead_scoring.simulator import exports, landing
     from lead_scoring.simulator.schema import RAW_TABLES
 
@@ -75,7 +76,7 @@ def run_shape(shape: str, world: Path, work: Path, last: date) -> dict:
         runner = JobRunner(settings)
         first_end = last - timedelta(days=1)
         run_history(runner, settings.history_start(), first_end - timedelta(days=1), first_end, quiet, timings)
-        timings["report"] = crm.run_job(runner, "weekly_report", quiet)
+        timings["report"] = run_job(runner, "weekly_report", quiet)
     else:
         timings = crm.land_and_run(settings, mapping, root, True, quiet)["timings_seconds"]
     timings["first_total"] = time.perf_counter() - started
@@ -86,7 +87,7 @@ def run_shape(shape: str, world: Path, work: Path, last: date) -> dict:
     if shape == "native":
         from lead_scoring.platform.runs import JobRunner
 
-        crm.run_job(JobRunner(settings), "daily_scoring", quiet, partition_key=last.isoformat())
+        run_job(JobRunner(settings), "daily_scoring", quiet, partition_key=last.isoformat())
     else:
         if shape == "hubspot":
             exports.write_hubspot(source / "landing", root, tuple(RAW_TABLES))

@@ -35,15 +35,16 @@ def land_and_run(settings: Settings, mapping_file: Path, root: Path | None, run:
     report = crm_landing.land_source(settings, mapping_file, root=root)
     timings = {"land": time.perf_counter() - started}
     out(report.render())
-    if not run or not report.landed_days:
+    if not run or not report.complete_days:
         return {"landing": report, "timings_seconds": timings}
     ensure_dagster_home(settings.dagster_home)
     if not settings.dbt_manifest_path.exists():
         prepare_manifest(settings)
-    # A day's partition opens once the day is over (UTC): a delivery landed today runs tomorrow, by the schedule.
-    runnable = [d for d in report.landed_days if d < datetime.now(timezone.utc).date()]
-    if len(runnable) < len(report.landed_days):
-        out(f"  {report.landed_days[-1]} is today: its daily run starts once the day is over (the `daily_scoring` schedule)")
+    # A day runs once every table has delivered it, and once it is over (UTC: its partition opens at midnight):
+    # a delivery landed today runs tomorrow, by the schedule.
+    runnable = [d for d in report.complete_days if d < datetime.now(timezone.utc).date()]
+    if len(runnable) < len(report.complete_days):
+        out(f"  {report.complete_days[-1]} is today: its daily run starts once the day is over (the `daily_scoring` schedule)")
     runner = JobRunner(settings)
     client = registry.connect(settings.mlflow_tracking_uri, settings.mlflow_artifacts)
     if registry.version_by_alias(client, registry.CHAMPION) is None:

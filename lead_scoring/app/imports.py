@@ -68,9 +68,9 @@ def import_and_run(
         challenger_before = getattr(registry.version_by_alias(client, registry.CHALLENGER), "version", None)
         runner = JobRunner(settings, "import")  # its definitions load after the import: the export's dbt project
         out("training, tracking in MLflow, promoting (job `retrain`)")
-        demo._run(runner, "retrain", out, run_config={"ops": {"candidate_model": {"config": {"seed": seed}}}})
+        demo.run_job(runner, "retrain", out, run_config={"ops": {"candidate_model": {"config": {"seed": seed}}}})
         require_promoted(settings, challenger_before)
         day_before = date.fromisoformat(report.imported_at[:10]) - timedelta(days=1)
         out(f"scoring and monitoring the leads without a conversion as of {report.imported_at[:10]} (job `daily_scoring`)")
-        demo._run(runner, "daily_scoring", out, partition_key=day_before.isoformat())
+        demo.run_job(runner, "daily_scoring", out, partition_key=day_before.isoformat())
     return {"import": report.__dict__, "status": status.collect(settings)}

@@ -5,7 +5,8 @@
   ``2026-01-31.parquet``); several files of one day are one delivery, in name order; a new file
   is a new landing day;
 - a warehouse table (the team's own sync): its rows grouped by the date of the sync-time column
-  (``landed_at``): each date is one landing day.
+  (``landed_at``): each date is one landing day, and a day between two syncs without rows lands empty
+  (nothing changed); a day after the newest stamp is not synced yet.
 
 Every value of a delimited file is read as text (``flat.reader``: encodings, byte-order
 marks, lines wrapped in quotes); Parquet and warehouse columns keep their types.
@@ -16,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Iterator
 
@@ -116,7 +117,13 @@ def _warehouse_days(warehouse: Warehouse, mapping: TableMapping, after: date | N
     if pc.any(pc.is_null(rows.column("_delivery_day"))).as_py():
         raise DeliveryError(f"warehouse table {origin.table}: {pc.sum(pc.is_null(rows.column('_delivery_day'))).as_py()} rows "
                             f"have no {origin.landed_at!r}: their landing day cannot be told")
-    for day in sorted(set(rows.column("_delivery_day").to_pylist())):
+    synced = sorted(set(rows.column("_delivery_day").to_pylist()))
+    if not synced:
+        return
+    # The sync tool stamps the rows it changed: a day between two syncs without rows is a day without changes, and
+    # lands empty; a day after the newest stamp is not synced yet, and does not land.
+    first = after + timedelta(days=1) if after else synced[0]
+    for day in (first + timedelta(days=n) for n in range((synced[-1] - first).days + 1)):
         part = rows.filter(pc.equal(rows.column("_delivery_day"), pa.scalar(day, pa.date32()))).drop_columns(["_delivery_day"])
         sink = pa.BufferOutputStream()
         with pa.ipc.new_stream(sink, part.schema) as stream:

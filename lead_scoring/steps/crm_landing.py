@@ -35,17 +35,20 @@ SOURCE_PREFIX = "crm:"
 @dataclass
 class LandingReport:
     source: str
-    landed_days: list[date]
+    landed_days: list[date]  # days on which any table landed
     rows: dict[str, int]  # product table -> rows landed
     findings: dict[str, Findings] = field(default_factory=dict)  # product table -> what could not be taken as delivered, all days
     unparsed: dict[str, int] = field(default_factory=dict)  # delivery -> lines that did not parse (not landed)
     notes: list[str] = field(default_factory=list)
+    complete_days: list[date] = field(default_factory=list)  # days every table has now landed, and had not before
 
     def render(self) -> str:
         if not self.landed_days:
             return f"{self.source}: no new delivery to land"
+        waiting = sorted(set(self.landed_days) - set(self.complete_days))
         lines = [f"landed {len(self.landed_days)} days of {self.source}: {self.landed_days[0]} .. {self.landed_days[-1]}",
                  "  rows        " + ", ".join(f"{table} {n}" for table, n in self.rows.items())]
+        lines += [f"  waiting     {', '.join(map(str, waiting))}: not every table has delivered yet"] if waiting else []
         lines += [f"  note        {note}" for note in self.notes]
         lines += [f"  unparsed    {where}: {n} lines with the wrong number of fields, not landed" for where, n in self.unparsed.items()]
         lines += [f"  {table:<11} {line}" for table, found in self.findings.items() for line in found.lines()]
@@ -61,18 +64,24 @@ def _refuse_other_source(settings: Settings, mapping: SourceMapping, manifest: d
         raise DeliveryError(f"{settings.landing_dir} holds {held}, not {SOURCE_PREFIX}{mapping.name}: one home holds one source")
 
 
-def _check_landed(delivery: Delivery, manifest: dict, last: date | None) -> bool:
-    """True when the delivery is new; refuses a landed delivery that changed, or a new one dated in the past."""
-    known = manifest.get("deliveries", {}).get(delivery.table, {}).get(delivery.day.isoformat())
+def _check_landed(delivery: Delivery, landed: dict[str, str], last: date | None) -> bool:
+    """True when the delivery is new; refuses a landed delivery that changed, or a new one dated before its table's last."""
+    known = landed.get(delivery.day.isoformat())
     if known is not None:
         if known != delivery.digest:
             raise DeliveryError(f"{delivery.where}: changed since it landed on {delivery.day} (digest {known} then, "
                                 f"{delivery.digest} now); deliver a correction as a new day's delivery")
         return False
     if last is not None and delivery.day <= last:
-        raise DeliveryError(f"{delivery.where}: landing day {delivery.day} is not after the last landed day {last}; "
-                            "deliveries land once, in day order")
+        raise DeliveryError(f"{delivery.where}: landing day {delivery.day} is not after the last landed day {last} of "
+                            f"{delivery.table}; deliveries land once, in day order")
     return True
+
+
+def complete_days(landing_dir) -> set[date]:
+    """Days on which every table has landed: the days ingestion and scoring can run."""
+    per_table = [set(landing.landed_days(landing_dir, table)) for table in RAW_TABLES]
+    return set.intersection(*per_table)
 
 
 def _landed_conversions(settings: Settings) -> set[str]:
@@ -95,22 +104,29 @@ def land_source(settings: Settings, mapping_file, today: date | None = None, roo
     mapping = load_source_mapping(mapping_file, root)
     manifest = landing.read_manifest(settings.landing_dir)
     _refuse_other_source(settings, mapping, manifest)
-    last = date.fromisoformat(manifest["last_day"]) if manifest.get("last_day") else None
+    landed: dict[str, dict[str, str]] = manifest.get("deliveries", {})
+    last_of = {table: max(map(date.fromisoformat, days)) for table, days in landed.items() if days}
     today = today or datetime.now(timezone.utc).date()
     warehouse = settings.warehouse()
     report = LandingReport(SOURCE_PREFIX + mapping.name, [], {table: 0 for table in RAW_TABLES})
     conformed: dict[tuple[str, date], list[pa.Table]] = {}
     digests: dict[str, dict[str, str]] = {}
-    seen_conversions = _landed_conversions(settings) if mapping.tables["leads"].conversion else set()
+    leads = mapping.tables["leads"]
+    seen_conversions = _landed_conversions(settings) if leads.conversion else set()
 
     def keep(table: str, day: date, rows: pa.Table, findings: Findings) -> None:
         conformed.setdefault((table, day), []).append(rows)
         report.findings.setdefault(table, Findings()).merge(findings)
 
+    synced_through: dict[str, date] = {}
     for name, table in mapping.tables.items():
-        after = last if table.origin.table else None  # a warehouse table is read from the day after the last landing on
+        after = last_of.get(name) if table.origin.table else None  # a warehouse table is read from the day after its last on
+        if table.origin.table:
+            synced_through[name] = after or date.min
         for delivery in delivered_days(table, warehouse, today, after):
-            if not _check_landed(delivery, manifest, last):
+            if table.origin.table:
+                synced_through[name] = delivery.day
+            if not _check_landed(delivery, landed.get(name, {}), last_of.get(name)):
                 continue
             digests.setdefault(name, {})[delivery.day.isoformat()] = delivery.digest
             if delivery.unparsed:
@@ -118,28 +134,38 @@ def land_source(settings: Settings, mapping_file, today: date | None = None, roo
             report.notes += delivery.notes
             rows, findings = conform_delivery(delivery, table)
             keep(name, delivery.day, rows, findings)
-            if name == "leads" and table.conversion:
-                converted, found = conversions_on_leads(delivery, table)
+            if name == "leads" and leads.conversion:
+                converted, found = conversions_on_leads(delivery, leads)
                 keep("conversions", delivery.day, converted, found)
     days = sorted({day for _, day in conformed})
-    if mapping.tables["leads"].conversion:
-        for day in days:  # in day order, so that each lead's conversion lands the first day it shows
-            parts = conformed.get(("conversions", day), [])
-            rows = pa.concat_tables(parts) if parts else RAW_TABLES["conversions"].empty_table()
-            conformed[("conversions", day)] = [_new_conversions(rows, seen_conversions)]
+    # A table the mapping leaves out (no consents, no campaigns) has nothing to wait for: it lands empty each day.
+    # A mapped table lands only the days it delivered: a day it missed is the freshness check's to report.
+    unmapped = [t for t in RAW_TABLES if t not in mapping.tables and not (t == "conversions" and leads.conversion)]
+    # One sync tool syncs the source's tables together: up to the newest stamp of any of them, a synced table without
+    # rows on a day had nothing changed, and lands empty. (A sync that stops for one table alone shows in the row-count
+    # band of the ingestion checks, not in freshness.)
+    through = max(synced_through.values(), default=None)
     for day in days:
-        for table, schema in RAW_TABLES.items():
-            parts = conformed.get((table, day), [])
-            rows = pa.concat_tables(parts) if parts else schema.empty_table()
-            landing.write_table(settings.landing_dir, table, day, rows)
-            report.rows[table] += rows.num_rows
+        quiet = [t for t in synced_through if day <= through and day.isoformat() not in landed.get(t, {})]
+        for table in unmapped + quiet:
+            conformed.setdefault((table, day), [])
+    if leads.conversion:
+        for day in days:  # in day order, so that each lead's conversion lands the first day it shows
+            if ("conversions", day) in conformed:
+                conformed[("conversions", day)] = [_new_conversions(pa.concat_tables(conformed[("conversions", day)]), seen_conversions)]
+    complete_before = complete_days(settings.landing_dir)
+    for (table, day), parts in sorted(conformed.items(), key=lambda item: (item[0][1], item[0][0])):
+        rows = pa.concat_tables(parts) if parts else RAW_TABLES[table].empty_table()
+        landing.write_table(settings.landing_dir, table, day, rows)
+        report.rows[table] += rows.num_rows
     if days:
-        deliveries = manifest.get("deliveries", {})
         for table, by_day in digests.items():
-            deliveries.setdefault(table, {}).update(by_day)
+            landed.setdefault(table, {}).update(by_day)
         landing.write_manifest(settings.landing_dir, {
             "source": report.source, "mapping_file": str(mapping.source_file.resolve()), "mapping_digest": mapping.digest,
-            "start_date": manifest.get("start_date", days[0].isoformat()), "last_day": days[-1].isoformat(), "deliveries": deliveries,
+            "start_date": manifest.get("start_date", days[0].isoformat()),
+            "last_day": max(days[-1].isoformat(), manifest.get("last_day", "")), "deliveries": landed,
         })
     report.landed_days = days
+    report.complete_days = sorted(complete_days(settings.landing_dir) - complete_before)
     return report

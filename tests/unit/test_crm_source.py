@@ -84,20 +84,31 @@ def test_a_mapped_source_lands_in_the_raw_contract_with_what_it_could_not_map_co
     assert len({r["activity_id"] for r in activities}) == 3  # derived ids: two identical events stay two
     deals = _landed(settings, "conversions", "2026-03-02").to_pylist()
     assert deals == [{"lead_id": "c1", "converted_at": deals[0]["converted_at"], "deal_amount": 1200.5}]  # the Proposal row is no conversion
-    assert _landed(settings, "conversions", "2026-03-01").num_rows == 0 and _landed(settings, "consents", "2026-03-01").num_rows == 0
+    assert _landed(settings, "consents", "2026-03-01").num_rows == 0  # not mapped: lands empty every day
+    assert not (settings.landing_dir / "conversions" / "2026-03-01.parquet").exists()  # no deals file that day: not landed
+    assert report.complete_days == [date(2026, 3, 2)]  # the only day every table delivered
     said = report.render()
     assert "{'Billboard': 1}" in said and "'Level'" in said and "{'Visited the booth': 1}" in said and "1 deal rows in stages" in said
+    assert "waiting     2026-03-01: not every table has delivered yet" in said
     again = land_source(settings, _source(tmp_path))
     assert again.landed_days == []  # landed once: a second landing finds nothing new
 
 
-def test_each_new_daily_file_is_a_new_landing_day(tmp_path):
+def test_each_new_daily_file_is_a_new_landing_day_and_a_day_runs_once_every_table_delivered_it(tmp_path):
+    from lead_scoring.monitoring.freshness import source_freshness
+
     settings, mapping = _settings(tmp_path), _source(tmp_path)
     land_source(settings, mapping)
     _write(mapping.parent / "contacts", "contacts_2026-03-03.csv", "Contact,Created,Source,Level\nc5,2026-03-03T08:00:00Z,Webinar,Mid\n")
     report = land_source(settings, mapping)
-    assert report.landed_days == [date(2026, 3, 3)] and report.rows["leads"] == 1
-    assert _landed(settings, "activities", "2026-03-03").num_rows == 0  # every table lands each day, empty when nothing came
+    assert report.landed_days == [date(2026, 3, 3)] and report.rows["leads"] == 1 and report.complete_days == []
+    stale = {f.source for f in source_freshness(settings.landing_dir, date(2026, 3, 3)) if f.severity == "error"}
+    assert stale == {"activities", "conversions"}  # the tables that have not delivered 2026-03-03 yet
+    _write(mapping.parent / "events", "events_2026-03-03.csv", "Contact,When,What\nc5,2026-03-03T09:00:00Z,Opened an email\n")
+    _write(mapping.parent / "deals", "deals_2026-03-03.csv", "Contact,Stage,Closed,Value\n")
+    later = land_source(settings, mapping)  # the late tables' files of a day already landed for contacts
+    assert later.landed_days == [date(2026, 3, 3)] and later.complete_days == [date(2026, 3, 3)]
+    assert not [f for f in source_freshness(settings.landing_dir, date(2026, 3, 3)) if f.severity == "error"]
     assert landing.read_manifest(settings.landing_dir)["last_day"] == "2026-03-03"
 
 
@@ -105,7 +116,7 @@ def test_each_new_daily_file_is_a_new_landing_day(tmp_path):
     (lambda root: _write(root / "contacts", "contacts_2026-03-01.csv", "Contact,Created,Source,Level\nc1,2026-03-01T09:30:00Z,x,y\n"),
      "changed since it landed on 2026-03-01"),
     (lambda root: _write(root / "events", "events_2026-02-27.csv", "Contact,When,What\nc1,2026-02-27T09:00:00Z,Opened an email\n"),
-     "landing day 2026-02-27 is not after the last landed day 2026-03-02"),
+     "landing day 2026-02-27 is not after the last landed day 2026-03-02 of activities"),
     (lambda root: _write(root / "contacts", "contacts_2026-03-05.csv", "Contact,Made,Source,Level\nc9,2026-03-05T08:00:00Z,x,y\n"),
      "column(s) ['Created'] named in tables.leads of the mapping are not among its 4 columns"),
     (lambda root: _write(root / "events", "events_latest.csv", "Contact,When,What\n"), "must hold its landing day once, as YYYY-MM-DD"),
@@ -179,3 +190,43 @@ def test_hostile_headers_labels_and_file_names_land_as_data(tmp_path):
     leads = _landed(settings, "leads", "2026-03-01").to_pylist()
     assert leads[0]["lead_source"] is None and _landed(settings, "activities", "2026-03-01").column("activity_type").to_pylist() == ["other"]
     assert not any(PLANTED in p.name for p in tmp_path.rglob("*"))
+
+
+def test_tables_synced_into_the_warehouse_land_by_their_sync_stamp(tmp_path):
+    """A sync tool's tables: each stamp's date is a landing day; a table without changed rows that day lands empty."""
+    from datetime import datetime
+
+    from lead_scoring.warehouse import Replacement
+
+    settings = _settings(tmp_path)
+    settings.home.mkdir(parents=True)
+    stamp = lambda day: datetime.fromisoformat(f"{day}T23:30:00")
+    leads = pa.table({"Id": ["c1", "c2"], "CreatedDate": ["2026-03-01T09:00:00-05:00", "2026-03-02T09:00:00-05:00"],
+                      "synced": pa.array([stamp("2026-03-01"), stamp("2026-03-02")], pa.timestamp("us"))})
+    tasks = pa.table({"Id": ["t1"], "WhoId": ["c1"], "When": ["2026-03-01T10:00:00Z"], "Type": ["Web Visit"],
+                      "synced": pa.array([stamp("2026-03-01")], pa.timestamp("us"))})
+    deals = pa.table({"ContactId": ["c1"], "Stage": ["Closed Won"], "CloseDate": ["2026-03-02T12:00:00Z"],
+                      "synced": pa.array([stamp("2026-03-02")], pa.timestamp("us"))})
+    warehouse = settings.warehouse()
+    warehouse.replace([Replacement.whole("crm_sync.lead", leads), Replacement.whole("crm_sync.task", tasks),
+                       Replacement.whole("crm_sync.opportunity", deals)])
+    mapping = tmp_path / "sync.yml"
+    mapping.write_text("""
+name: synced
+tables:
+  leads: {from: {table: crm_sync.lead, landed_at: synced}, columns: {lead_id: Id, created_at: CreatedDate}}
+  activities: {from: {table: crm_sync.task, landed_at: synced}, columns: {activity_id: Id, lead_id: WhoId, occurred_at: When, activity_type: Type},
+               types: {Web Visit: page_view}}
+  conversions: {from: {table: crm_sync.opportunity, landed_at: synced}, columns: {lead_id: ContactId, converted_at: CloseDate},
+                stage: {column: Stage, won: [Closed Won]}}
+""")
+    first = land_source(settings, mapping)
+    assert first.landed_days == first.complete_days == [date(2026, 3, 1), date(2026, 3, 2)]
+    assert _landed(settings, "activities", "2026-03-02").num_rows == 0 and _landed(settings, "conversions", "2026-03-01").num_rows == 0
+    more = pa.table({"Id": ["c3"], "CreatedDate": ["2026-03-03T09:00:00Z"], "synced": pa.array([stamp("2026-03-03")], pa.timestamp("us"))})
+    warehouse.replace([Replacement.whole("crm_sync.lead", pa.concat_tables([leads, more]))])
+    second = land_source(settings, mapping)  # only the leads changed: the other tables land 2026-03-03 empty
+    assert second.complete_days == [date(2026, 3, 3)] and second.rows["leads"] == 1 and second.rows["activities"] == 0
+    with pytest.raises(DeliveryError, match="has no column 'synced'"):
+        warehouse.replace([Replacement.whole("crm_sync.task", tasks.drop_columns(["synced"]))])
+        land_source(settings, mapping)

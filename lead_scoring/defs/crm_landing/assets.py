@@ -33,10 +33,11 @@ def crm_deliveries(context: dg.AssetExecutionContext, config: CrmLandingConfig, 
     return dg.MaterializeResult(metadata={
         "source": report.source,
         "landed_days": ", ".join(map(str, report.landed_days)) or "none new",
+        "complete_days": ", ".join(map(str, report.complete_days)) or "none new",  # every table in: ready to ingest and score
         "rows": dg.MetadataValue.json(report.rows),
         "not_taken_as_delivered": dg.MetadataValue.json(found),
         "unparsed_lines": dg.MetadataValue.json(report.unparsed),
-        "next": "the daily_scoring schedule scores each landed day; or launch its partitions for these days",
+        "next": "the daily_scoring schedule scores each complete day; or launch its partitions for these days",
     })
 
 
