@@ -23,6 +23,7 @@ from lead_scoring.settings import Settings
 from lead_scoring.simulator import exports, landing
 from lead_scoring.simulator.schema import RAW_TABLES
 from lead_scoring.steps import crm_landing
+from lead_scoring.steps.ingest import mapped_source
 from lead_scoring.warehouse import Warehouse
 
 
@@ -65,7 +66,7 @@ def export_shape(settings: Settings, shape: str, target: Path | None) -> str:
 
     ``target``: the folder of the CSV deliveries (hubspot), or the warehouse (a DuckDB file or Postgres URL) to sync the
     tables into (salesforce; default: the home's own)."""
-    if not landing.landed_days(settings.landing_dir, "leads") or landing.read_manifest(settings.landing_dir).get("source"):
+    if not landing.landed_days(settings.landing_dir, "leads") or mapped_source(settings.landing_dir):
         raise LandingError(f"{settings.landing_dir} holds no simulated CRM: run `lead-scoring demo` in this home first")
     if shape == "hubspot":
         if target is None:

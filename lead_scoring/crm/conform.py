@@ -61,6 +61,11 @@ class Findings:
         return said
 
 
+def _shown(label: str) -> str:
+    """A label as the report quotes it: at most 60 characters (a delivery's text reaches the terminal and Dagster metadata)."""
+    return label if len(label) <= 60 else label[:57] + "..."
+
+
 def _text(values: pa.ChunkedArray) -> pa.Array:
     values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     text = values if pa.types.is_string(values.type) or pa.types.is_large_string(values.type) else pc.cast(values, pa.string())
@@ -120,14 +125,13 @@ def _column(table: TableMapping, contract: str, source: str, values: pa.ChunkedA
         return pc.equal(flags, "true")
     text = _text(values)
     if contract == "activity_type":
-        lookup = _vocabulary_lookup(table.types, DOMAINS["activity_type"]) if table.types else _vocabulary_lookup({}, DOMAINS["activity_type"])
-        groups, missed = _translate(text, lookup)
-        findings.other_types.update(dict(missed))
+        groups, missed = _translate(text, _vocabulary_lookup(table.types, DOMAINS["activity_type"]))
+        findings.other_types.update({_shown(label): n for label, n in missed})
         return pc.if_else(pc.and_(pc.is_null(groups), pc.is_valid(text)), pa.scalar(OTHER_ACTIVITY), groups)
     if contract in table.values or contract in DOMAINS:
         mapped, missed = _translate(text, _vocabulary_lookup(table.values.get(contract, {}), DOMAINS.get(contract)))
         if missed:
-            findings.outside[source] = Counter(dict(missed))
+            findings.outside[source] = Counter({_shown(label): n for label, n in missed})
         return mapped
     return text
 
@@ -152,10 +156,14 @@ def _derived_activity_ids(columns: dict[str, pa.Array], source_type: pa.Array) -
     return pa.array(ids, pa.string())
 
 
+def _one_of(values: pa.ChunkedArray, words: tuple[str, ...]) -> pa.Array:
+    """Rows whose value is one of ``words`` but for case and surrounding spaces (false where missing)."""
+    lowered = pa.array(sorted({w.lower() for w in words}), pa.string())  # str.lower, as Arrow's utf8_lower: the same folding
+    return pc.fill_null(pc.is_in(pc.utf8_lower(_text(values)), value_set=lowered), False)
+
+
 def _won(delivery: Delivery, rule, findings: Findings) -> pa.Table:
-    won = {w.casefold() for w in rule.won}
-    stage = _text(delivery.rows.column(rule.column))
-    keep = pc.fill_null(pc.is_in(pc.utf8_lower(stage), value_set=pa.array(sorted(won))), False)
+    keep = _one_of(delivery.rows.column(rule.column), rule.won)
     findings.not_won += delivery.rows.num_rows - int(pc.sum(keep).as_py() or 0)
     return delivery.rows.filter(keep)
 
@@ -181,9 +189,7 @@ def conform_delivery(delivery: Delivery, table: TableMapping) -> tuple[pa.Table,
 def conversions_on_leads(delivery: Delivery, leads: TableMapping) -> tuple[pa.Table, Findings]:
     """Conversion rows from a leads delivery whose status column says converted (``tables.leads.conversion``)."""
     rule: StatusConversion = leads.conversion
-    converted = {c.casefold() for c in rule.converted}
-    status = _text(delivery.rows.column(rule.status))
-    keep = pc.fill_null(pc.is_in(pc.utf8_lower(status), value_set=pa.array(sorted(converted))), False)
+    keep = _one_of(delivery.rows.column(rule.status), rule.converted)
     subset = Delivery("conversions", delivery.day, delivery.where, delivery.digest, delivery.rows.filter(keep))
     mapping = TableMapping("conversions", leads.origin, {"lead_id": leads.columns["lead_id"], "converted_at": rule.at,
                                                          **({"deal_amount": rule.amount} if rule.amount else {})})

@@ -167,7 +167,7 @@ def _table(name: str, raw, source: Path, base: Path) -> TableMapping:
     stage = raw.get("stage")
     conversion = raw.get("conversion")
     required = [c for c in REQUIRED_COLUMNS[name] if c not in columns]
-    if name == "activities" and "activity_id" in required and "activity_id" not in columns:
+    if name == "activities" and "activity_id" in required:
         required.remove("activity_id")  # no id: one is derived from the row's content
     if required:
         raise MappingError(f"{where}.columns must map {required} (product column: source column)")

@@ -230,3 +230,13 @@ tables:
     with pytest.raises(DeliveryError, match="has no column 'synced'"):
         warehouse.replace([Replacement.whole("crm_sync.task", tasks.drop_columns(["synced"]))])
         land_source(settings, mapping)
+
+
+def test_a_stage_matches_but_for_case_and_a_long_label_is_quoted_short(tmp_path):
+    settings, mapping = _settings(tmp_path), _source(tmp_path)
+    _write(mapping.parent / "deals", "deals_2026-03-02.csv", "Contact,Stage,Closed,Value\nc1,  WON ,2026-03-02T15:00:00Z,1\nc2,Won't,,\n")
+    _write(mapping.parent / "contacts", "contacts_2026-03-02.csv", "Contact,Created,Source,Level\nc4,2026-03-02T08:00:00Z," + "x" * 300 + ",VP\n")
+    report = land_source(settings, mapping)
+    assert _landed(settings, "conversions", "2026-03-02").column("lead_id").to_pylist() == ["c1"]
+    said = report.render()
+    assert "x" * 57 + "..." in said and "x" * 61 not in said
