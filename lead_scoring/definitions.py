@@ -28,6 +28,9 @@ def build_resources(settings: Settings) -> dict:
         "warehouse": WarehouseResource(
             location=dg.EnvVar("LEAD_SCORING_WAREHOUSE_URL") if settings.warehouse_url else str(settings.warehouse_path),
             pg_options=settings.pg_options,
+            duckdb_memory_limit=settings.duckdb_memory_limit,
+            duckdb_threads=settings.duckdb_threads,
+            duckdb_temp_directory=str(settings.duckdb_limits.temp_directory),
         ),
         "landing": LandingResource(
             landing_dir=str(settings.landing_dir), ground_truth_dir=str(settings.ground_truth_dir)

@@ -27,6 +27,7 @@ from lead_scoring.policies import Policies, policy_fields
 from lead_scoring.redaction import redacted
 from lead_scoring.simulator import landing
 from lead_scoring.warehouse import Warehouse, is_postgres_url
+from lead_scoring.warehouse.limits import DEFAULT_MEMORY_LIMIT, DEFAULT_THREADS, MEMORY_SIZE, DuckDbLimits
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
@@ -63,6 +64,10 @@ VARIABLES = (
     Variable("LEAD_SCORING_MODEL_THREADS", "1", "OpenMP and BLAS threads of training and scoring, 1 to 256 (1 keeps metrics reproducible)"),
     Variable("LEAD_SCORING_PG_WORK_MEM", PG_WORK_MEM, "Postgres work_mem of dbt's sessions, a size such as 1GB (via PGOPTIONS; a PGOPTIONS of your own wins)"),
     Variable("PGOPTIONS", "-c work_mem=$LEAD_SCORING_PG_WORK_MEM", "libpq options of dbt's Postgres sessions"),
+    Variable("LEAD_SCORING_DUCKDB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT,
+             "DuckDB's memory limit in every process that opens the warehouse, dbt's included (larger queries spill to disk)"),
+    Variable("LEAD_SCORING_DUCKDB_THREADS", str(DEFAULT_THREADS), "DuckDB's threads per process, 1 to 256"),
+    Variable("LEAD_SCORING_DUCKDB_TEMP_DIRECTORY", "$LEAD_SCORING_HOME/duckdb_tmp", "where DuckDB queries spill what does not fit in memory"),
     Variable("LEAD_SCORING_DBT_IN_PROCESS", "true", "run dbt inside the Dagster run's process; false = dagster-dbt's stock subprocess (docs/platform.md)"),
     Variable("LEAD_SCORING_POOLED_EVENT_LOG", "true", "CLI runs keep the SQLite event log's connections; false = Dagster's stock event log (docs/platform.md)"),
 )
@@ -151,6 +156,9 @@ class Settings:
     alert_webhook_url: str = ""
     model_threads: int = 1
     pg_options: str = f"-c work_mem={PG_WORK_MEM}"
+    duckdb_memory_limit: str = DEFAULT_MEMORY_LIMIT
+    duckdb_threads: int = DEFAULT_THREADS
+    duckdb_temp_directory: Path | None = None  # None: <home>/duckdb_tmp
     dbt_in_process: bool = True
     pooled_event_log: bool = True
     policies: Policies = Policies()
@@ -183,6 +191,9 @@ class Settings:
             # One libpq option of ours: a work_mem with a unit, never a second `-c` smuggled into dbt's sessions.
             pg_options=env.get("PGOPTIONS") or "-c work_mem=" + _matching(env, "LEAD_SCORING_PG_WORK_MEM", PG_WORK_MEM, r"\d+\s?(kB|MB|GB|TB)?",
                                                                       "a size such as 256MB"),
+            duckdb_memory_limit=_matching(env, "LEAD_SCORING_DUCKDB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT, MEMORY_SIZE, "a size such as 2GB"),
+            duckdb_threads=_number("LEAD_SCORING_DUCKDB_THREADS", env.get("LEAD_SCORING_DUCKDB_THREADS") or str(DEFAULT_THREADS), int, 1, 256),
+            duckdb_temp_directory=Path(env["LEAD_SCORING_DUCKDB_TEMP_DIRECTORY"]) if env.get("LEAD_SCORING_DUCKDB_TEMP_DIRECTORY", "").strip() else None,
             dbt_in_process=_flag(env, "LEAD_SCORING_DBT_IN_PROCESS", True),
             pooled_event_log=_flag(env, "LEAD_SCORING_POOLED_EVENT_LOG", True),
             policies=read_policies(env),
@@ -199,7 +210,12 @@ class Settings:
 
     def warehouse(self) -> Warehouse:
         """The configured warehouse: the DuckDB file, or Postgres when LEAD_SCORING_WAREHOUSE_URL says so."""
-        return Warehouse(self.warehouse_url or self.warehouse_path)
+        return Warehouse(self.warehouse_url or self.warehouse_path, self.duckdb_limits)
+
+    @property
+    def duckdb_limits(self) -> DuckDbLimits:
+        return DuckDbLimits(temp_directory=str(self.duckdb_temp_directory or self.home / "duckdb_tmp"),
+                            memory_limit=self.duckdb_memory_limit, threads=self.duckdb_threads)
 
     @property
     def landing_dir(self) -> Path:
@@ -239,6 +255,7 @@ class Settings:
         return {
             "LEAD_SCORING_WAREHOUSE_PATH": str(self.warehouse_path),
             "LEAD_SCORING_DBT_TARGET": self.dbt_target,
+            **self.duckdb_limits.environment(),
             **dbt_connection_env(self.warehouse_url, self.pg_options),
         }
 

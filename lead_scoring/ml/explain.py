@@ -121,21 +121,32 @@ def phrase(feature: Feature, value, reference) -> str:
 
 
 def top_reasons(fitted, frame: pd.DataFrame, features: list[Feature], reference: dict[str, object],
-                count: int = REASONS) -> list[list[str | None]]:
-    """For each row of ``frame``, up to ``count`` reasons like "requested a demo 2 times in the last 30 days (+)"."""
+                count: int = REASONS) -> np.ndarray:
+    """Rows x ``count``: each row's reasons like "requested a demo 2 times in the last 30 days (+)", None past the last.
+
+    Phrased per feature and distinct value, not per row: a million leads hold a few thousand distinct values.
+    """
     if len(frame) == 0:
-        return []
+        return np.full((0, count), None, dtype=object)
     effect = effects(fitted, frame, features, reference)
     x = model.feature_frame(frame, features).reset_index(drop=True)
+    # Largest effect first; a zero effect ends a row's reasons (every later one is zero too).
     order = np.argsort(-np.abs(effect), axis=1, kind="stable")[:, :count]
-    reasons = []
-    for row in range(len(x)):
-        texts: list[str | None] = []
-        for index in order[row]:
-            if effect[row, index] == 0:
-                break
-            feature = features[index]
-            sign = "+" if effect[row, index] > 0 else "-"
-            texts.append(f"{phrase(feature, x.iat[row, index], reference[feature.name])} ({sign})")
-        reasons.append(texts + [None] * (count - len(texts)))
+    rows = np.arange(len(x))
+    reasons = np.full((len(x), count), None, dtype=object)
+    for rank in range(order.shape[1]):
+        chosen = order[:, rank]
+        chosen_effect = effect[rows, chosen]
+        for index, feature in enumerate(features):
+            picked = np.flatnonzero((chosen == index) & (chosen_effect != 0))
+            if picked.size:
+                signs = np.where(chosen_effect[picked] > 0, " (+)", " (-)").astype(object)
+                reasons[picked, rank] = _phrases(feature, x.iloc[picked, index], reference[feature.name]) + signs
     return reasons
+
+
+def _phrases(feature: Feature, values: pd.Series, reference) -> np.ndarray:
+    """``phrase`` of each value, computed once per distinct value."""
+    codes, distinct = pd.factorize(values)  # a missing value is code -1: the last phrase below
+    texts = np.array([phrase(feature, value, reference) for value in distinct] + [phrase(feature, None, reference)], dtype=object)
+    return texts[codes]

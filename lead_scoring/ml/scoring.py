@@ -42,7 +42,7 @@ def score_leads(
         probability = model.predict(fitted_model, current, features)
         reasons = explain.top_reasons(fitted_model, current, features, reason_reference)
     # A string dtype even when every reason is empty, so the table's column type never depends on the day.
-    reason_columns = {column: pd.array([row[i] for row in reasons], dtype="string") for i, column in enumerate(REASON_COLUMNS)}
+    reason_columns = {column: pd.array(reasons[:, i], dtype="string") for i, column in enumerate(REASON_COLUMNS)}
     return pd.DataFrame(
         {
             "lead_id": current["lead_id"].astype(str).to_numpy(),

@@ -16,6 +16,7 @@ from pydantic import Field
 from lead_scoring.platform import dbt_in_process
 from lead_scoring.settings import dbt_connection_env, environment
 from lead_scoring.warehouse import Warehouse, is_postgres_url
+from lead_scoring.warehouse.limits import DEFAULT_MEMORY_LIMIT, DEFAULT_THREADS, DuckDbLimits
 
 ENVIRONMENT_DBT = str(Path(sys.executable).parent / "dbt")
 
@@ -26,13 +27,24 @@ class WarehouseResource(dg.ConfigurableResource):
     location: str
     # Postgres session options of dbt's connections (Settings.pg_options: work_mem, or the user's PGOPTIONS).
     pg_options: str = ""
+    # DuckDB's memory limit, threads and spill folder (Settings.duckdb_limits); empty folder: beside the warehouse file.
+    duckdb_memory_limit: str = DEFAULT_MEMORY_LIMIT
+    duckdb_threads: int = DEFAULT_THREADS
+    duckdb_temp_directory: str = ""
 
     def get(self) -> Warehouse:
-        return Warehouse(self.location if is_postgres_url(self.location) else Path(self.location))
+        if is_postgres_url(self.location):
+            return Warehouse(self.location)
+        return Warehouse(Path(self.location), self._duckdb_limits())
+
+    def _duckdb_limits(self) -> DuckDbLimits:
+        return DuckDbLimits(temp_directory=self.duckdb_temp_directory or f"{self.location}.tmp",
+                            memory_limit=self.duckdb_memory_limit, threads=self.duckdb_threads)
 
     def exported_for_dbt(self, **extra: str) -> ContextManager[None]:
         """dbt's profile reads the warehouse from the environment: point it at this resource's (plus ``extra`` variables)."""
-        connection = dbt_connection_env(self.location, self.pg_options) or {"LEAD_SCORING_WAREHOUSE_PATH": self.location}
+        connection = dbt_connection_env(self.location, self.pg_options) or {
+            "LEAD_SCORING_WAREHOUSE_PATH": self.location, **self._duckdb_limits().environment()}
         return environment({**connection, **extra})
 
 

@@ -85,7 +85,7 @@ class JobRunner:
         if self.settings.warehouse_url:
             return contextlib.nullcontext()
 
-        return keep_open(self.settings.warehouse_path)
+        return keep_open(self.settings.warehouse_path, self.settings.duckdb_limits)
 
     @property
     def definitions(self):

@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from lead_scoring.errors import LeadScoringError
 from lead_scoring.redaction import redacted
+from lead_scoring.warehouse.limits import DuckDbLimits
 
 POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg2")
 
@@ -38,9 +39,13 @@ def is_postgres_url(location: str | Path) -> bool:
 
 @dataclass(frozen=True)
 class Warehouse:
-    """``location``: a DuckDB file path, or a ``postgresql://user:password@host:port/db`` URL."""
+    """``location``: a DuckDB file path, or a ``postgresql://user:password@host:port/db`` URL.
+
+    ``duckdb_limits``: memory, threads and spill folder of a DuckDB warehouse's connections (``Settings.duckdb_limits``);
+    None leaves DuckDB's own defaults, for tools and tests only."""
 
     location: str | Path
+    duckdb_limits: DuckDbLimits | None = None
 
     @property
     def engine(self) -> str:
@@ -61,7 +66,7 @@ class Warehouse:
             return Postgres(str(self.location))
         from lead_scoring.warehouse.duckdb_engine import DuckDb  # only the engine in use is loaded
 
-        return DuckDb(Path(self.location))
+        return DuckDb(Path(self.location), self.duckdb_limits)
 
     @contextlib.contextmanager
     def connect(self, read_only: bool = False) -> Iterator[Any]:

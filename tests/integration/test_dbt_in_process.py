@@ -8,6 +8,7 @@ import uuid
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from dbt.cli.main import dbtRunner
 
@@ -134,3 +135,24 @@ def test_switched_off_it_is_dagster_dbts_subprocess_and_builds_the_same(setup, m
     assert stock._cli_version == ProjectDbtResource(project_dir=resource.project_dir, target="dev")._cli_version
     in_process = run(setup, ["build"], LEAD_SCORING_AS_OF_DATE="")
     assert result_statuses(invocation) == result_statuses(in_process) and len(result_statuses(invocation)) > 50
+
+
+def test_dbt_sessions_run_with_the_warehouse_resources_duckdb_limits_after_a_query_spilled(tmp_path):
+    from lead_scoring.platform.resources import WarehouseResource
+    from lead_scoring.warehouse.duckdb_engine import keep_open
+
+    resource = WarehouseResource(location=str(tmp_path / "wh.duckdb"), duckdb_memory_limit="100MB", duckdb_threads=1)
+    warehouse = resource.get()
+    warehouse.overwrite("raw.numbers", pd.DataFrame({"n": [1]}))
+    inline = "select current_setting('memory_limit') as m, current_setting('threads') as t, current_setting('temp_directory') as d"
+    # As in a run: the database held open with the limits, a step's query spills, then dbt connects in the same process
+    # (DuckDB refuses to switch the spill folder once used, and to open the file with another configuration).
+    with keep_open(warehouse.path, warehouse.duckdb_limits):
+        warehouse.query("select count(*) from (select i, row_number() over (order by hash(i)) as r, repeat('x', 20) as pad "
+                        "from range(6000000) t(i)) where r % 7 = 0")
+        with resource.exported_for_dbt():
+            shown = dbtRunner().invoke(["show", "--inline", inline, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+                                        str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target"), "--quiet"])
+        dbt_in_process._release_duckdb()
+    assert shown.success, shown.exception
+    assert tuple(shown.result.results[0].agate_table.rows[0]) == ("95.3 MiB", 1, f"{tmp_path / 'wh.duckdb'}.tmp")
