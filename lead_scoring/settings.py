@@ -70,6 +70,7 @@ VARIABLES = (
     Variable("LEAD_SCORING_DUCKDB_TEMP_DIRECTORY", "$LEAD_SCORING_HOME/duckdb_tmp", "where DuckDB queries spill what does not fit in memory"),
     Variable("LEAD_SCORING_DBT_IN_PROCESS", "true", "run dbt inside the Dagster run's process; false = dagster-dbt's stock subprocess (docs/platform.md)"),
     Variable("LEAD_SCORING_POOLED_EVENT_LOG", "true", "CLI runs keep the SQLite event log's connections; false = Dagster's stock event log (docs/platform.md)"),
+    Variable("LEAD_SCORING_MODEL_SPACE_REASONS", "true", "reasons computed on preprocessed rows and, for boosting, only the trees a feature is in; false = every variant lead predicted whole (docs/platform.md)"),
 )
 
 # Set by the platform for dbt's child processes and read by profiles.yml and the models, never by users.
@@ -161,6 +162,7 @@ class Settings:
     duckdb_temp_directory: Path | None = None  # None: <home>/duckdb_tmp
     dbt_in_process: bool = True
     pooled_event_log: bool = True
+    model_space_reasons: bool = True
     policies: Policies = Policies()
 
     @classmethod
@@ -196,6 +198,7 @@ class Settings:
             duckdb_temp_directory=Path(env["LEAD_SCORING_DUCKDB_TEMP_DIRECTORY"]) if env.get("LEAD_SCORING_DUCKDB_TEMP_DIRECTORY", "").strip() else None,
             dbt_in_process=_flag(env, "LEAD_SCORING_DBT_IN_PROCESS", True),
             pooled_event_log=_flag(env, "LEAD_SCORING_POOLED_EVENT_LOG", True),
+            model_space_reasons=_flag(env, "LEAD_SCORING_MODEL_SPACE_REASONS", True),
             policies=read_policies(env),
         )
 

@@ -24,6 +24,8 @@ from lead_scoring.ml.features import Feature
 REASONS = 3
 CHUNK_ROWS = 20_000
 MAX_VALUE_CHARS = 40
+# Smaller effects are rounding, not reasons: two exact ways of computing one effect can disagree by ~1e-13.
+NEGLIGIBLE_EFFECT = 1e-9
 
 # Phrases for the features of the CRM schema; any other feature gets a generic phrase.
 COUNT_PHRASES = {
@@ -121,16 +123,17 @@ def phrase(feature: Feature, value, reference) -> str:
 
 
 def top_reasons(fitted, frame: pd.DataFrame, features: list[Feature], reference: dict[str, object],
-                count: int = REASONS) -> np.ndarray:
+                count: int = REASONS, effects_of=effects) -> np.ndarray:
     """Rows x ``count``: each row's reasons like "requested a demo 2 times in the last 30 days (+)", None past the last.
 
+    ``effects_of`` computes what :func:`effects` defines (the platform has a faster way for its models).
     Phrased per feature and distinct value, not per row: a million leads hold a few thousand distinct values.
     """
     if len(frame) == 0:
         return np.full((0, count), None, dtype=object)
-    effect = effects(fitted, frame, features, reference)
+    effect = effects_of(fitted, frame, features, reference)
     x = model.feature_frame(frame, features).reset_index(drop=True)
-    # Largest effect first; a zero effect ends a row's reasons (every later one is zero too).
+    # Largest effect first; a negligible effect ends a row's reasons (every later one is as small).
     order = np.argsort(-np.abs(effect), axis=1, kind="stable")[:, :count]
     rows = np.arange(len(x))
     reasons = np.full((len(x), count), None, dtype=object)
@@ -138,7 +141,7 @@ def top_reasons(fitted, frame: pd.DataFrame, features: list[Feature], reference:
         chosen = order[:, rank]
         chosen_effect = effect[rows, chosen]
         for index, feature in enumerate(features):
-            picked = np.flatnonzero((chosen == index) & (chosen_effect != 0))
+            picked = np.flatnonzero((chosen == index) & (np.abs(chosen_effect) > NEGLIGIBLE_EFFECT))
             if picked.size:
                 signs = np.where(chosen_effect[picked] > 0, " (+)", " (-)").astype(object)
                 reasons[picked, rank] = _phrases(feature, x.iloc[picked, index], reference[feature.name]) + signs

@@ -70,16 +70,42 @@ def _split(features: list[Feature]) -> tuple[list[Feature], list[Feature]]:
     return [f for f in features if f.feature_type == "categorical"], [f for f in features if f.feature_type != "categorical"]
 
 
+def _per_feature(features: list[Feature], transformer_of) -> ColumnTransformer:
+    """One transformer per feature, categories first: each output column then belongs to one feature.
+
+    That is what :func:`feature_columns` reads, and what lets a reason replace one
+    feature's columns of a preprocessed row without preprocessing it again.
+    """
+    categorical, numeric = _split(features)
+    # Positional names: a feature's own name may hold "__", which scikit-learn reserves.
+    return ColumnTransformer(
+        [(f"feature_{i}", transformer_of(f), [f.name]) for i, f in enumerate(categorical + numeric)]
+    )
+
+
+def feature_columns(preprocess: ColumnTransformer) -> dict[str, slice] | None:
+    """Each feature's output columns of a fitted preprocessing step; None when a transformer mixes features."""
+    columns = {}
+    for name, _transformer, inputs in preprocess.transformers_:
+        if name == "remainder":
+            continue
+        if len(inputs) != 1:
+            return None  # a model trained before transformers were per feature
+        columns[inputs[0]] = preprocess.output_indices_[name]
+    return columns
+
+
 def _boosting(features: list[Feature], params: dict, seed: int) -> Pipeline:
     categorical, numeric = _split(features)
-    encode = OrdinalEncoder(
-        handle_unknown="use_encoded_value", unknown_value=np.nan, encoded_missing_value=np.nan,
-        min_frequency=RARE_CATEGORY_ROWS, max_categories=250,
-    )
-    # Categories go first, then numbers; boosting handles missing numbers itself.
-    preprocess = ColumnTransformer(
-        [("categorical", encode, [f.name for f in categorical]), ("numeric", "passthrough", [f.name for f in numeric])]
-    )
+
+    def transformer_of(feature: Feature):
+        if feature.feature_type != "categorical":
+            return "passthrough"  # boosting handles missing numbers itself
+        return OrdinalEncoder(
+            handle_unknown="use_encoded_value", unknown_value=np.nan, encoded_missing_value=np.nan,
+            min_frequency=RARE_CATEGORY_ROWS, max_categories=250,
+        )
+
     booster = HistGradientBoostingClassifier(
         **params,
         categorical_features=[True] * len(categorical) + [False] * len(numeric),
@@ -87,25 +113,25 @@ def _boosting(features: list[Feature], params: dict, seed: int) -> Pipeline:
         early_stopping=False,
         random_state=seed,
     )
-    return Pipeline([("preprocess", preprocess), ("classifier", booster)])
+    return Pipeline([("preprocess", _per_feature(features, transformer_of)), ("classifier", booster)])
 
 
 def _logistic(features: list[Feature], params: dict, seed: int) -> Pipeline:
-    categorical, numeric = _split(features)
-    encode = make_pipeline(
-        SimpleImputer(strategy="constant", fill_value="missing"),
-        OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=RARE_CATEGORY_ROWS, sparse_output=False),
-    )
-    # Rank-based scaling tames skewed counts; a monotone map, so a coefficient's sign is the feature's direction.
-    # Missing numbers become the median (0 after the map) plus an indicator column.
-    scale = make_pipeline(
-        QuantileTransformer(output_distribution="normal", n_quantiles=200, subsample=100_000, random_state=seed),
-        SimpleImputer(strategy="constant", fill_value=0.0, add_indicator=True),
-    )
-    preprocess = ColumnTransformer(
-        [("categorical", encode, [f.name for f in categorical]), ("numeric", scale, [f.name for f in numeric])]
-    )
-    return Pipeline([("preprocess", preprocess), ("classifier", LogisticRegression(**params, max_iter=2000))])
+    def transformer_of(feature: Feature):
+        if feature.feature_type == "categorical":
+            return make_pipeline(
+                SimpleImputer(strategy="constant", fill_value="missing"),
+                OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=RARE_CATEGORY_ROWS, sparse_output=False),
+            )
+        # Rank-based scaling tames skewed counts; a monotone map, so a coefficient's sign is the feature's direction.
+        # A missing number becomes the median (0 after the map) plus an indicator column.
+        return make_pipeline(
+            QuantileTransformer(output_distribution="normal", n_quantiles=200, subsample=100_000, random_state=seed),
+            SimpleImputer(strategy="constant", fill_value=0.0, add_indicator=True),
+        )
+
+    return Pipeline([("preprocess", _per_feature(features, transformer_of)),
+                     ("classifier", LogisticRegression(**params, max_iter=2000))])
 
 
 def build_pipeline(family: str, features: list[Feature], params: dict, seed: int) -> Pipeline:
@@ -125,10 +151,10 @@ def keep_monotone_promises(pipeline: Pipeline, features: list[Feature]) -> int:
     classifier = pipeline[-1]
     if not isinstance(classifier, LogisticRegression):
         return 0  # boosting is constrained while it fits (monotonic_cst)
-    names = list(pipeline[:-1].get_feature_names_out())
+    columns = feature_columns(pipeline[0])
     zeroed = 0
     for feature in (f for f in features if f.sign):
-        index = names.index(f"numeric__{feature.name}")
+        index = columns[feature.name].start  # the mapped value; an indicator column may follow
         if classifier.coef_[0, index] * feature.sign < 0:
             classifier.coef_[0, index] = 0.0
             zeroed += 1

@@ -32,15 +32,17 @@ def score_leads(
     model_name: str,
     model_version: str,
     reason_reference: dict[str, object],
+    effects_of=explain.effects,
 ) -> pd.DataFrame:
     """One row per lead of ``current`` (the ``lead_features_current`` mart).
 
     ``reason_reference`` holds the training population's typical feature
-    values recorded with the model (see :mod:`lead_scoring.ml.explain`).
+    values recorded with the model (see :mod:`lead_scoring.ml.explain`);
+    ``effects_of`` is how the reasons' effects are computed.
     """
     with model.model_threads():
         probability = model.predict(fitted_model, current, features)
-        reasons = explain.top_reasons(fitted_model, current, features, reason_reference)
+        reasons = explain.top_reasons(fitted_model, current, features, reason_reference, effects_of=effects_of)
     # A string dtype even when every reason is empty, so the table's column type never depends on the day.
     reason_columns = {column: pd.array(reasons[:, i], dtype="string") for i, column in enumerate(REASON_COLUMNS)}
     return pd.DataFrame(

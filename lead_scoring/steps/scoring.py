@@ -13,8 +13,9 @@ from mlflow import MlflowClient
 from lead_scoring import tables
 from lead_scoring.errors import LeadScoringError
 from lead_scoring.flat import importer as flat_import
-from lead_scoring.ml import registry, scoring, tracking
+from lead_scoring.ml import explain, registry, scoring, tracking
 from lead_scoring.ml.model import model_threads
+from lead_scoring.platform import model_space
 from lead_scoring.quality import guards
 from lead_scoring.settings import REGISTERED_MODEL, Settings
 from lead_scoring.warehouse import Replacement, Warehouse
@@ -25,6 +26,10 @@ SCORES_TABLE = tables.SCORES
 class StaleFeaturesError(LeadScoringError):
     pass
 
+
+def reason_effects(settings: Settings):
+    """How the reasons' effects are computed: from the model's parts (docs/platform.md), or the stock way."""
+    return model_space.effects if settings.model_space_reasons else explain.effects
 
 
 def score_day(warehouse: Warehouse, client: MlflowClient, settings: Settings, as_of: date) -> tuple[pd.DataFrame, str]:
@@ -49,6 +54,7 @@ def score_day(warehouse: Warehouse, client: MlflowClient, settings: Settings, as
             REGISTERED_MODEL,
             champion.version.version,
             card["reason_reference"],
+            effects_of=reason_effects(settings),
         )
     purge = guards.withdrawn_consent(warehouse, SCORES_TABLE)["lead_id"].tolist() if warehouse.table_exists(SCORES_TABLE) and consent_tracked else []
     # One transaction: today's scores replace the day's, and earlier scores of leads who

@@ -6,7 +6,7 @@ changed; read the new library code, fix the file named in the message, or switch
 feature off (its switch is in docs/platform.md) until it is fixed.
 
 Checked against: dagster 1.13.27, dagster-dbt 0.29.27, dbt-core 1.11.16, dbt-common 1.39.0,
-dbt-adapters 1.24.5, dbt-duckdb 1.11.1, great-expectations 1.24.1, CPython 3.11.7.
+dbt-adapters 1.24.5, dbt-duckdb 1.11.1, great-expectations 1.24.1, scikit-learn 1.9.1, CPython 3.11.7.
 """
 
 import dataclasses
@@ -30,6 +30,7 @@ INSTANCE_STORAGE = "lead_scoring/platform/instance_storage.py"
 CHECK_HISTORY = "lead_scoring/platform/check_history.py"
 DBT_RUNS = "lead_scoring/platform/dbt_runs.py"
 GX_PROJECT = "lead_scoring/quality/gx_project.py"
+MODEL_SPACE = "lead_scoring/platform/model_space.py"
 PROJECT = str(Path(__file__).resolve().parents[2] / "dbt_project")  # the repository's dbt project
 
 
@@ -425,3 +426,93 @@ def test_gx_expectation_identity_is_its_type_and_arguments():
     assert not same_expectation(base, gxe.ExpectColumnValuesToNotBeNull(column="email", mostly=0.5, notes="n")), message
     assert not same_expectation(base, gxe.ExpectColumnValuesToBeUnique(column="lead_id", notes="n")), message
     assert not same_expectation(base, gxe.ExpectColumnValuesToNotBeNull(column="lead_id", mostly=0.5, notes="other")), message
+
+
+# --- scikit-learn -----------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def synthetic():
+    from lead_scoring.ml import explain
+    from tests.model.synthetic import FEATURES, training_set
+
+    frame = training_set(3000)
+    return frame, FEATURES, explain.population_reference(frame[frame.split == "train"], FEATURES)
+
+
+def _calibrated(pipeline, frame, features):
+    import skops.io
+
+    from lead_scoring.ml import model
+    from lead_scoring.ml.dataset import LABEL
+    from lead_scoring.ml.registry import TRUSTED_TYPES
+
+    train, validation = frame[frame.split == "train"], frame[frame.split == "validation"]
+    with model.model_threads():
+        pipeline.fit(model.feature_frame(train, features), train[LABEL].to_numpy())
+    calibrated = model.calibrate(pipeline, validation, validation[LABEL].to_numpy(), features)
+    return skops.io.loads(skops.io.dumps(calibrated), trusted=TRUSTED_TYPES)  # as scoring loads it
+
+
+@pytest.mark.parametrize("family", ["hist_gradient_boosting", "logistic_regression"])
+def test_sklearn_model_space_effects_are_the_stock_effects(synthetic, family):
+    """``platform/model_space.py`` reads ``CalibratedClassifierCV.calibrated_classifiers_[i].estimator`` (replaced by
+    a raw-score classifier), ``HistGradientBoostingClassifier._predictors`` / ``_baseline_prediction`` /
+    ``_bin_mapper.make_known_categories_bitsets()`` / ``_preprocess_X``, ``TreePredictor.predict(X, bitsets,
+    f_idx_map, n_threads)`` and ``TreePredictor.nodes['feature_idx' | 'is_leaf']``, and
+    ``sklearn.utils._openmp_helpers._openmp_effective_n_threads`` (scikit-learn 1.9.1), after a skops round trip.
+    Its effects must be the stock ones, and the reasons the same texts."""
+    import numpy as np
+    import sklearn
+
+    from lead_scoring.ml import explain, model
+    from lead_scoring.platform import model_space
+
+    frame, features, reference = synthetic
+    message = f"scikit-learn {sklearn.__version__}: model-space effects differ from the stock ones; revisit {MODEL_SPACE}"
+    fitted = _calibrated(model.build_pipeline(family, features, {}, 7), frame, features)
+    assert model_space._parts(fitted, features) is not None, message + " (the model's shape is no longer recognised)"
+    leads = frame[frame.split == "test"].reset_index(drop=True)
+    stock, ours = explain.effects(fitted, leads, features, reference), model_space.effects(fitted, leads, features, reference)
+    np.testing.assert_allclose(ours, stock, rtol=0, atol=1e-12, err_msg=message)
+    assert 0.1 < (np.abs(stock) > explain.NEGLIGIBLE_EFFECT).mean() < 0.95, "the synthetic leads should move many effects"
+    stock_reasons = explain.top_reasons(fitted, leads, features, reference)
+    assert (explain.top_reasons(fitted, leads, features, reference, effects_of=model_space.effects) == stock_reasons).all(), message
+
+
+def test_sklearn_a_model_with_a_preprocessing_block_of_several_features_gets_the_stock_effects(synthetic):
+    """A model trained before transformers were per feature (one encoder for all categories) has no per-feature
+    columns: ``model_space.effects`` must give exactly the stock computation for it, not a wrong shortcut."""
+    import numpy as np
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OrdinalEncoder
+
+    from lead_scoring.ml import explain
+    from lead_scoring.platform import model_space
+
+    frame, features, reference = synthetic
+    categorical = [f.name for f in features if f.feature_type == "categorical"]
+    numeric = [f.name for f in features if f.feature_type != "categorical"]
+    encode = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan, encoded_missing_value=np.nan)
+    joint = Pipeline([
+        ("preprocess", ColumnTransformer([("categorical", encode, categorical), ("numeric", "passthrough", numeric)])),
+        ("classifier", HistGradientBoostingClassifier(categorical_features=[True] * len(categorical) + [False] * len(numeric),
+                                                      max_iter=30, random_state=7)),
+    ])
+    fitted = _calibrated(joint, frame, features)
+    assert model_space._parts(fitted, features) is None
+    leads = frame[frame.split == "test"].head(300).reset_index(drop=True)
+    np.testing.assert_array_equal(model_space.effects(fitted, leads, features, reference),
+                                  explain.effects(fitted, leads, features, reference))
+
+
+def test_switched_off_the_scoring_step_computes_the_stock_effects(tmp_path):
+    from lead_scoring.ml import explain
+    from lead_scoring.platform import model_space
+    from lead_scoring.settings import Settings
+    from lead_scoring.steps.scoring import reason_effects
+
+    home = {"LEAD_SCORING_HOME": str(tmp_path)}
+    assert reason_effects(Settings.from_env(home)) is model_space.effects
+    assert reason_effects(Settings.from_env({**home, "LEAD_SCORING_MODEL_SPACE_REASONS": "false"})) is explain.effects
