@@ -13,8 +13,49 @@
     _landed_date < as_of_date <= _superseded_on. One window, ordered newest
     first: the previous row in that order is the next later delivery, and a
     previous row of the same landing day means this row is an older load of it.
+
+    In an incremental model (delete+insert on the key) only the keys of the
+    changed landing days are recomputed, with every version of each, so the
+    table equals a full rebuild: a re-landed day re-dates its keys' other
+    versions too.
 #}
 {% macro delivery_versions(table_name, key_columns) %}
+    {%- set raw = source('raw', table_name) -%}
+    {%- set keys = key_columns | join(', ') -%}
+    {%- if is_incremental() %}
+    -- Only the keys that a changed landing day holds now or held before, each with
+    -- all its versions. A key with no version left comes out as a row of nulls
+    -- (no _landed_date), which the model's drop_tombstones post-hook deletes.
+    with changed_days as (
+        {{ changed_landing_days(raw) }}
+    ),
+
+    changed_keys as (
+        select {{ keys }} from {{ raw }}
+        where _landed_date in (select landed_date from changed_days)
+            and {{ _all_present(key_columns) }}
+        union
+        select {{ keys }} from {{ this }}
+        where _landed_date in (select landed_date from changed_days)
+    ),
+
+    changed_rows as (
+        select source_rows.*
+        from {{ raw }} as source_rows
+        inner join changed_keys
+            on {% for column in key_columns %}changed_keys.{{ column }} = source_rows.{{ column }}{% if not loop.last %} and {% endif %}{% endfor %}
+    )
+
+    select *
+    from changed_keys
+    left join ({{ _versions('changed_rows', key_columns) }}) as versions using ({{ keys }})
+    {%- else %}
+    {{ _versions(raw, key_columns) }}
+    {%- endif %}
+{% endmacro %}
+
+
+{% macro _versions(relation, key_columns) %}
     select *
     from (
         select
@@ -23,11 +64,16 @@
                 partition by {{ key_columns | join(', ') }}
                 order by _landed_date desc, _loaded_at desc
             ) as _superseded_on
-        from {{ source('raw', table_name) }} as source_rows
-        where {% for column in key_columns %}{{ column }} is not null{% if not loop.last %} and {% endif %}{% endfor %}
+        from {{ relation }} as source_rows
+        where {{ _all_present(key_columns) }}
     ) as versions
     where _superseded_on is null or _superseded_on > _landed_date
 {% endmacro %}
+
+
+{% macro _all_present(key_columns) -%}
+    {% for column in key_columns %}{{ column }} is not null{% if not loop.last %} and {% endif %}{% endfor %}
+{%- endmacro %}
 
 
 {#
@@ -40,4 +86,38 @@
     select *
     from ({{ delivery_versions(table_name, key_columns) }}) as all_versions
     where _superseded_on is null
+{% endmacro %}
+
+
+
+{#
+    changed_landing_days(input, landed_column='_landed_date')
+
+    The landing days whose rows in `input` differ from what this incremental
+    model last read: days loaded since its newest _loaded_at (a new day, a
+    re-landed one), and days it holds that `input` no longer has (re-landed
+    empty). Rows are only ever written with their load time, so a day that
+    changed has a newer _loaded_at; a row edited in place without one is seen
+    after `dbt build --full-refresh`.
+#}
+{% macro changed_landing_days(input, landed_column='_landed_date') %}
+    select _landed_date as landed_date
+    from {{ input }}
+    where _loaded_at > coalesce((select max(_loaded_at) from {{ this }}), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+    union
+    select built.{{ landed_column }} as landed_date
+    from {{ this }} as built
+    where built.{{ landed_column }} is not null
+        and not exists (select 1 from {{ input }} as current_rows where current_rows._landed_date = built.{{ landed_column }})
+{% endmacro %}
+
+
+{#
+    drop_tombstones(): post-hook of the incremental models that recompute a key
+    no longer in their input as a row of nulls (see delivery_versions).
+#}
+{% macro drop_tombstones(landed_column='_landed_date') %}
+    {%- if is_incremental() -%}
+    delete from {{ this }} where {{ landed_column }} is null
+    {%- endif -%}
 {% endmacro %}

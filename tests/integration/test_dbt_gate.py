@@ -20,8 +20,9 @@ def test_failing_dbt_test_skips_training_and_keeps_the_champion(copied_home):
     wh = Warehouse(copied_home.warehouse_path)
     client = registry.connect(copied_home.mlflow_tracking_uri, copied_home.mlflow_artifacts)
     champion_before = registry.version_by_alias(client, registry.CHAMPION).version
-    with wh.connect() as con:  # a lead with a seniority the contract does not know
-        con.execute("insert into raw.leads by name select * replace ('astronaut' as seniority, 'LBAD' as lead_id) from raw.leads limit 1")
+    with wh.connect() as con:  # a lead with a seniority the contract does not know, loaded now
+        con.execute("insert into raw.leads by name select * replace ('astronaut' as seniority, 'LBAD' as lead_id, "
+                    "cast(now() as timestamp) as _loaded_at) from raw.leads limit 1")
 
     job = build_definitions(copied_home).resolve_job_def("retrain")
     with DagsterInstance.ephemeral() as instance:

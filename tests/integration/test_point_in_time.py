@@ -25,9 +25,10 @@ CUTOFF = START + timedelta(days=30)  # as-of date whose features must not see wh
 
 
 def dbt_build(warehouse_path: Path, target: Path, as_of: date) -> None:
+    """A full rebuild: the tests edit raw rows in place, which an incremental build does not look for."""
     env = {**os.environ, "LEAD_SCORING_WAREHOUSE_PATH": str(warehouse_path)}
     command = [str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", str(DBT_PROJECT_DIR),
-               "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target), "--quiet",
+               "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target), "--quiet", "--full-refresh",
                "--vars", json.dumps({"as_of_date": as_of.isoformat()})]
     result = subprocess.run(command, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

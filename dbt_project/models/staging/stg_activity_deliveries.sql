@@ -2,6 +2,9 @@
 -- macro delivery_versions): the features of a snapshot count the versions
 -- known at its as_of_date, so a later delivery cannot rewrite a past snapshot.
 
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='activity_id',
+          on_schema_change='fail', post_hook="{{ drop_tombstones() }}") }}
+
 with versions as (
     {{ delivery_versions('activities', ['activity_id']) }}
 )

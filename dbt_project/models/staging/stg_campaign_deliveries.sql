@@ -2,6 +2,9 @@
 -- macro delivery_versions): a snapshot's campaign_channel is the one known at
 -- its as_of_date.
 
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='campaign_id',
+          on_schema_change='fail', post_hook="{{ drop_tombstones() }}") }}
+
 with versions as (
     {{ delivery_versions('campaigns', ['campaign_id']) }}
 )

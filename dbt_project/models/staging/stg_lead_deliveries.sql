@@ -5,6 +5,9 @@
 -- snapshots. email, full_name, phone and company are identifiers, not
 -- features, and stop here.
 
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='lead_id',
+          on_schema_change='fail', post_hook="{{ drop_tombstones() }}") }}
+
 with versions as (
     {{ delivery_versions('leads', ['lead_id']) }}
 )

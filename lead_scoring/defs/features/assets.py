@@ -11,12 +11,21 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from pydantic import Field
 
 from lead_scoring.defs import catalog
 from lead_scoring.defs.partitions import scoring_as_of
 from lead_scoring.platform import dbt_runs
 from lead_scoring.platform.resources import WarehouseResource
 from lead_scoring.settings import Settings
+
+
+class DbtBuildConfig(dg.Config):
+    full_refresh: bool = Field(
+        default=False,
+        description="Rebuild the incremental models from the whole raw history (`dbt build --full-refresh`): after raw "
+                    "rows were edited in place, or when dbt reports an incremental model's schema out of sync.",
+    )
 
 
 class FeatureTranslator(DagsterDbtTranslator):
@@ -48,8 +57,11 @@ def build(settings: Settings) -> dg.Definitions:
     project = dbt_project(settings)
 
     @dbt_assets(manifest=project.manifest_path, project=project, dagster_dbt_translator=FeatureTranslator())
-    def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    def dbt_models(context: dg.AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliResource, warehouse: WarehouseResource):
         """`dbt build`, each model's row count added to its materialisation.
+
+        The staging deliveries and the daily activity rollup are incremental: a build reads only the
+        landing days loaded since the last one (``full_refresh`` in the run's config rebuilds them).
 
         dagster-dbt makes every error-severity dbt test a blocking check: when one fails,
         the step fails and the assets downstream in the run (training, scoring) do not run.
@@ -58,7 +70,7 @@ def build(settings: Settings) -> dg.Definitions:
         # parents it all rebuilds; dbt's default would also re-test lead_snapshots, untouched since the retrain.
         runs = dbt_runs.runs_dir(settings.home)
         with warehouse.exported_for_dbt(DBT_INDIRECT_SELECTION="cautious", DBT_TARGET_PATH=str(runs), **scoring_date_env(context)):
-            invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+            invocation = dbt.cli(["build", *(["--full-refresh"] if config.full_refresh else [])], context=context, raise_on_error=False)
             events = list(invocation.stream())  # counted after dbt has let go of the warehouse
         dbt_runs.keep_parse_state(invocation.target_path, runs)
         built = {e.output_name: context.asset_key_for_output(e.output_name) for e in events if isinstance(e, dg.Output)}
