@@ -105,10 +105,10 @@
     from {{ input }}
     where _loaded_at > coalesce((select max(_loaded_at) from {{ this }}), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
     union
-    select built.{{ landed_column }} as landed_date
-    from {{ this }} as built
-    where built.{{ landed_column }} is not null
-        and not exists (select 1 from {{ input }} as current_rows where current_rows._landed_date = built.{{ landed_column }})
+    select built_days.landed_date
+    from (select distinct {{ landed_column }} as landed_date from {{ this }}) as built_days
+    where built_days.landed_date is not null
+        and not exists (select 1 from {{ input }} as current_rows where current_rows._landed_date = built_days.landed_date)
 {% endmacro %}
 
 
