@@ -82,7 +82,7 @@ def effects(fitted, frame: pd.DataFrame, features: list[Feature], reference: dic
     for start in range(0, len(x), CHUNK_ROWS):
         chunk = x.iloc[start : start + CHUNK_ROWS]
         # A lead already at the typical value is its own variant, with an effect of exactly 0: not worth predicting.
-        moved = np.array([~_is_typical(chunk[f.name], typical[f.name]) for f in features])  # features x rows
+        moved = np.array([~is_typical(chunk[f.name], typical[f.name]) for f in features])  # features x rows
         variants = [chunk[rows].assign(**{f.name: reference[f.name]}) for f, rows in zip(features, moved)]
         # One prediction call for the leads and the variants that differ (model.predict restores the dtypes).
         p = model.predict(fitted, pd.concat([chunk, *variants], ignore_index=True), features)
@@ -93,7 +93,8 @@ def effects(fitted, frame: pd.DataFrame, features: list[Feature], reference: dic
     return out
 
 
-def _is_typical(values: pd.Series, typical) -> np.ndarray:
+def is_typical(values: pd.Series, typical) -> np.ndarray:
+    """Which values are the typical one: a lead at it has an effect of exactly 0 for that feature."""
     return (values.isna() if pd.isna(typical) else values == typical).to_numpy()
 
 

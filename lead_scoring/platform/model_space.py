@@ -52,7 +52,7 @@ def effects(fitted, frame: pd.DataFrame, features: list[Feature], reference: dic
     out = np.zeros((len(x), len(features)))
     for start in range(0, len(x), explain.CHUNK_ROWS):
         chunk = x.iloc[start : start + explain.CHUNK_ROWS]
-        moved = [np.flatnonzero(~explain._is_typical(chunk[f.name], typical[f.name])) for f in features]
+        moved = [np.flatnonzero(~explain.is_typical(chunk[f.name], typical[f.name])) for f in features]
         lead_raw, variant_raw = raw_scores(classifier, preprocess.transform(chunk), typical_t,
                                            [columns[f.name] for f in features], moved)
         p = calibration.predict_proba(np.concatenate([lead_raw, *variant_raw])[:, None])[:, 1]
