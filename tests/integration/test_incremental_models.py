@@ -134,7 +134,7 @@ def test_forty_daily_incremental_builds_equal_one_full_refresh(tmp_path, engine)
         builds.run()
         incremental = model_rows(wh)
         assert {f"{s}.{m}" for s, m in zip(["staging"] * 3 + ["intermediate"], INCREMENTAL)} <= set(incremental)
-        assert incremental["intermediate.int_lead_daily_activity"].activity_date.notna().all()  # no tombstone left
+        assert incremental["intermediate.int_lead_daily_activity"].activities_total.notna().all()  # no tombstone left
 
         builds.run("--full-refresh")
         full = model_rows(wh)

@@ -8,14 +8,16 @@
 -- superseded_on). On time data every activity lands on the day it occurs, so
 -- this adds rows only for late or re-delivered activities.
 --
--- Incremental by lead: a run recomputes every row of the leads that a changed
--- landing day touches (see changed_landing_days): the leads of its activities'
--- versions, old ones included (an activity can move to another lead), and the
--- leads whose rows came from or ended on that day. A lead left with no activity
--- comes out as one row without an activity_date, deleted by drop_tombstones.
+-- Incremental by (lead, activity day, landing day): a run recomputes the groups
+-- that a changed landing day touches (see changed_landing_days): those of every
+-- version of its activities, old ones included (a re-delivery re-dates them, and
+-- can move an activity to another lead), and those that landed on or ended on
+-- that day. On time data that is the day's new activities only. A group left
+-- empty comes out as one row without counts, deleted by drop_tombstones.
 
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='lead_id',
-          on_schema_change='fail', post_hook="{{ drop_tombstones('activity_date') }}") }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert',
+          unique_key=['lead_id', 'activity_date', 'landed_date'],
+          on_schema_change='fail', post_hook="{{ drop_tombstones('activities_total') }}") }}
 
 {%- set deliveries = ref('stg_activity_deliveries') %}
 
@@ -31,12 +33,12 @@ changed_activities as (
     where _landed_date in (select landed_date from changed_days)
 ),
 
-changed_leads as (
-    select lead_id
+changed_groups as (
+    select lead_id, occurred_date as activity_date, _landed_date as landed_date
     from {{ deliveries }}
     where activity_id in (select activity_id from changed_activities)
     union
-    select lead_id
+    select lead_id, activity_date, landed_date
     from {{ this }}
     where landed_date in (select landed_date from changed_days)
         or superseded_on in (select landed_date from changed_days)
@@ -45,15 +47,18 @@ changed_leads as (
 
 activities as (
     select
-        lead_id,
-        occurred_date as activity_date,
-        activity_type,
-        _landed_date as landed_date,
-        _superseded_on as superseded_on,
-        _loaded_at
-    from {{ deliveries }}
+        deliveries.lead_id,
+        deliveries.occurred_date as activity_date,
+        deliveries.activity_type,
+        deliveries._landed_date as landed_date,
+        deliveries._superseded_on as superseded_on,
+        deliveries._loaded_at
+    from {{ deliveries }} as deliveries
     {%- if is_incremental() %}
-    where lead_id in (select lead_id from changed_leads)
+    inner join changed_groups
+        on changed_groups.lead_id = deliveries.lead_id
+        and changed_groups.activity_date = deliveries.occurred_date
+        and changed_groups.landed_date = deliveries._landed_date
     {%- endif %}
 ),
 
@@ -74,13 +79,16 @@ daily as (
 
 {%- if is_incremental() %}
 
--- a changed lead with no activity left: its tombstone (nulls but the lead_id)
+-- a changed group with no activity left: its tombstone (the key, nulls for the rest)
 select daily.*
 from daily
 union all
-select changed.lead_id, {% for column in range(4 + activity_types() | length) %}null, {% endfor %}null
-from (select distinct lead_id from changed_leads) as changed
-where not exists (select 1 from daily where daily.lead_id = changed.lead_id)
+select changed.lead_id, changed.activity_date, changed.landed_date, {% for column in range(2 + activity_types() | length) %}null, {% endfor %}null
+from (select distinct lead_id, activity_date, landed_date from changed_groups) as changed
+where not exists (
+    select 1 from daily
+    where daily.lead_id = changed.lead_id and daily.activity_date = changed.activity_date and daily.landed_date = changed.landed_date
+)
 {%- else %}
 
 select * from daily
