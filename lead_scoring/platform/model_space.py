@@ -121,13 +121,12 @@ def _tree_raw_scores(classifier: HistGradientBoostingClassifier, xt, typical_t, 
     lead_raw = np.full(len(xt), classifier._baseline_prediction.ravel()[0], dtype=leaves.dtype)
     for leaf in leaves:
         lead_raw += leaf
-    split_features = [set(tree.nodes["feature_idx"][~tree.nodes["is_leaf"].astype(bool)]) for tree in trees]
+    splits_on = [set(tree.nodes["feature_idx"][~tree.nodes["is_leaf"].astype(bool)]) for tree in trees]
     variant_raw = []
     for cols, rows in zip(columns, moved):
         variant = _variants(xt, typical_t, cols, rows)
         raw = lead_raw[rows].copy()
-        for t, tree in enumerate(trees):
-            if split_features[t] & set(range(cols.start, cols.stop)):
-                raw += predict(tree, variant) - leaves[t, rows]
+        for t in (t for t, used in enumerate(splits_on) if used.intersection(range(cols.start, cols.stop))):
+            raw += predict(trees[t], variant) - leaves[t, rows]
         variant_raw.append(raw)
     return lead_raw, variant_raw
