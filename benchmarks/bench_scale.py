@@ -6,7 +6,9 @@ time, the largest steps and the home's size on disk; then the peak memory of
 the process tree (RSS and PSS summed over the processes, see
 ``process_tree.py``). The first run warms the process up; day N is the second.
 With ``--gap 60`` the days up to N+59 are ingested in one backfill, their
-features built by one daily run, and day N+60 is measured.
+features built by one daily run, and day N+60 is measured. ``--retrain`` then
+runs the `retrain` job, whose training snapshots catch up with every day since
+the home's last retrain.
 
     .venv/bin/lead-scoring demo --end-date <62+ days ago> ...   # a world whose days N..N+60 are in the past
     LEAD_SCORING_HOME=... .venv/bin/python benchmarks/bench_scale.py [--gap 60] [--full-refresh-first]
@@ -48,13 +50,16 @@ def disk_mib(path: Path) -> float:
     return int(subprocess.run(["du", "-sk", str(path)], capture_output=True, text=True).stdout.split()[0]) / 1024
 
 
-def daily(runner: JobRunner, day: date, label: str, **kwargs) -> None:
-    outcome = runner.run("daily_scoring", partition_key=day.isoformat(), **kwargs)
+def job(runner: JobRunner, name: str, label: str, **kwargs) -> None:
+    outcome = runner.run(name, **kwargs)
     outcome.raise_for_failure()
     steps = sorted(outcome.step_seconds.items(), key=lambda item: -item[1])
-    largest = ", ".join(f"{name} {seconds:.1f}" for name, seconds in steps[:4])
-    print(f"{label}: daily_scoring {day} {outcome.seconds:.1f} s (steps: {largest}); home {disk_mib(runner.settings.home):.0f} MiB",
-          flush=True)
+    largest = ", ".join(f"{step} {seconds:.1f}" for step, seconds in steps[:4])
+    print(f"{label}: {name} {outcome.seconds:.1f} s (steps: {largest}); home {disk_mib(runner.settings.home):.0f} MiB", flush=True)
+
+
+def daily(runner: JobRunner, day: date, label: str, **kwargs) -> None:
+    job(runner, "daily_scoring", f"{label} ({day})", partition_key=day.isoformat(), **kwargs)
 
 
 def measure(args: argparse.Namespace) -> None:
@@ -73,12 +78,15 @@ def measure(args: argparse.Namespace) -> None:
         daily(runner, between[-1], "catch-up (the backfilled days' features)")
         later, = extend(settings, 1)
         daily(runner, later, f"day N+{args.gap}")
+    if args.retrain:
+        job(runner, "retrain", "retrain")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gap", type=int, default=0, help="days from the first measured run to the second (60: day N+60)")
     parser.add_argument("--full-refresh-first", action="store_true")
+    parser.add_argument("--retrain", action="store_true", help="run the retrain job after the daily runs")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)  # the sampled child process
     args = parser.parse_args()
     if args.measure:

@@ -40,3 +40,20 @@
             or first_conversion.first_converted_at >= {{ as_of_ts }})
         and consent_in_force.ml_processing_allowed = true
 {% endmacro %}
+
+
+{#
+    withdrawn_leads()
+
+    The leads whose latest consent change, as known now, forbids ML processing.
+    Nothing of theirs is trained on, not even the snapshots from before the
+    withdrawal, and whatever the scoring date: reproducing an old training set
+    does not bring back a person who has since withdrawn.
+    Returns: lead_id.
+#}
+{% macro withdrawn_leads() %}
+    select lead_id
+    from {{ ref('int_lead_consent_history') }}
+    where valid_to is null
+        and not ml_processing_allowed
+{% endmacro %}

@@ -113,11 +113,12 @@
 
 
 {#
-    drop_tombstones(): post-hook of the incremental models that recompute a key
-    no longer in their input as a row of nulls (see delivery_versions).
+    drop_tombstones(never_null_column='_landed_date'): post-hook of the incremental
+    models that recompute a key no longer in their input as a row of nulls (see
+    delivery_versions); never_null_column is one that every real row has.
 #}
-{% macro drop_tombstones(landed_column='_landed_date') %}
+{% macro drop_tombstones(never_null_column='_landed_date') %}
     {%- if is_incremental() -%}
-    delete from {{ this }} where {{ landed_column }} is null
+    delete from {{ this }} where {{ never_null_column }} is null
     {%- endif -%}
 {% endmacro %}

@@ -13,3 +13,23 @@
         analyze {{ this }}
     {%- endif -%}
 {% endmacro %}
+
+
+{#
+    postgres_indexes(column_lists): the `indexes` config of an incremental model.
+
+    Each run of an incremental model finds its changed rows by key and landing
+    day (the delete of delete+insert, the versions of a re-landed day). Postgres
+    reads the whole table for each of those without an index; with one, a day
+    costs what the day holds. DuckDB scans columns fast enough, and an index
+    there would cost memory on every insert: none.
+#}
+{% macro postgres_indexes(column_lists) %}
+    {%- set indexes = [] -%}
+    {%- if target.type == 'postgres' -%}
+        {%- for columns in column_lists -%}
+            {%- do indexes.append({'columns': columns}) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(indexes) }}
+{% endmacro %}

@@ -15,6 +15,8 @@ scoring table (which holds no personal data) and from the phrases below.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 
@@ -73,12 +75,21 @@ def population_reference(train: pd.DataFrame, features: list[Feature]) -> dict[s
     return reference
 
 
-def effects(fitted, frame: pd.DataFrame, features: list[Feature], reference: dict[str, object]) -> np.ndarray:
-    """Rows x features: probability of the lead minus probability with that feature set to the typical value."""
+class Effects(NamedTuple):
+    """What the reasons are computed from. The leads' own probabilities come with it: predicting them is the first
+    half of computing an effect, and scoring needs them too."""
+
+    probability: np.ndarray  # per row: model.predict's probability of the lead
+    by_feature: np.ndarray  # rows x features: the lead's probability minus its variant's
+
+
+def effects(fitted, frame: pd.DataFrame, features: list[Feature], reference: dict[str, object]) -> Effects:
+    """Per row, the lead's probability, and per feature, that probability minus the one with the feature set to the
+    typical value."""
     x = model.feature_frame(frame, features).reset_index(drop=True)
     # The reference as the model's input holds it: None is a missing number (NaN) or a missing category (None).
     typical = model.feature_frame(pd.DataFrame([reference]), features).iloc[0]
-    out = np.zeros((len(x), len(features)))
+    probability, out = np.zeros(len(x)), np.zeros((len(x), len(features)))
     for start in range(0, len(x), CHUNK_ROWS):
         chunk = x.iloc[start : start + CHUNK_ROWS]
         # A lead already at the typical value is its own variant, with an effect of exactly 0: not worth predicting.
@@ -89,8 +100,8 @@ def effects(fitted, frame: pd.DataFrame, features: list[Feature], reference: dic
         effect = np.zeros(moved.shape)
         # The variants come feature by feature, each in row order: the order in which the mask picks its cells.
         effect[moved] = np.broadcast_to(p[: len(chunk)], moved.shape)[moved] - p[len(chunk) :]
-        out[start : start + len(chunk)] = effect.T
-    return out
+        probability[start : start + len(chunk)], out[start : start + len(chunk)] = p[: len(chunk)], effect.T
+    return Effects(probability, out)
 
 
 def is_typical(values: pd.Series, typical) -> np.ndarray:
@@ -123,16 +134,15 @@ def phrase(feature: Feature, value, reference) -> str:
     return f"{_humanised(feature.name)} is {level} ({float(value):g})"
 
 
-def top_reasons(fitted, frame: pd.DataFrame, features: list[Feature], reference: dict[str, object],
-                count: int = REASONS, effects_of=effects) -> np.ndarray:
+def top_reasons(frame: pd.DataFrame, features: list[Feature], reference: dict[str, object], effect: np.ndarray,
+                count: int = REASONS) -> np.ndarray:
     """Rows x ``count``: each row's reasons like "requested a demo 2 times in the last 30 days (+)", None past the last.
 
-    ``effects_of`` computes what :func:`effects` defines (the platform has a faster way for its models).
+    ``effect`` is :func:`effects`' ``by_feature`` for ``frame``.
     Phrased per feature and distinct value, not per row: a million leads hold a few thousand distinct values.
     """
     if len(frame) == 0:
         return np.full((0, count), None, dtype=object)
-    effect = effects_of(fitted, frame, features, reference)
     x = model.feature_frame(frame, features).reset_index(drop=True)
     # Largest effect first; a negligible effect ends a row's reasons (every later one is as small).
     order = np.argsort(-np.abs(effect), axis=1, kind="stable")[:, :count]

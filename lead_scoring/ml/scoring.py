@@ -38,11 +38,12 @@ def score_leads(
 
     ``reason_reference`` holds the training population's typical feature
     values recorded with the model (see :mod:`lead_scoring.ml.explain`);
-    ``effects_of`` is how the reasons' effects are computed.
+    ``effects_of`` computes what :func:`lead_scoring.ml.explain.effects` defines (the platform has a faster way
+    for its models); the probabilities come with the effects, not from a prediction of their own.
     """
     with model.model_threads():
-        probability = model.predict(fitted_model, current, features)
-        reasons = explain.top_reasons(fitted_model, current, features, reason_reference, effects_of=effects_of)
+        probability, effect = effects_of(fitted_model, current, features, reason_reference)
+    reasons = explain.top_reasons(current, features, reason_reference, effect)
     # A string dtype even when every reason is empty, so the table's column type never depends on the day.
     reason_columns = {column: pd.array(reasons[:, i], dtype="string") for i, column in enumerate(REASON_COLUMNS)}
     return pd.DataFrame(

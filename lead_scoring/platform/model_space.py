@@ -38,7 +38,7 @@ from lead_scoring.ml import explain, model
 from lead_scoring.ml.features import Feature
 
 
-def effects(fitted, frame: pd.DataFrame, features: list[Feature], reference: dict[str, object]) -> np.ndarray:
+def effects(fitted, frame: pd.DataFrame, features: list[Feature], reference: dict[str, object]) -> explain.Effects:
     """:func:`lead_scoring.ml.explain.effects`, from the model's parts when its shape allows."""
     parts = _parts(fitted, features)
     if parts is None:
@@ -49,7 +49,7 @@ def effects(fitted, frame: pd.DataFrame, features: list[Feature], reference: dic
     typical = typical_row.iloc[0]
     typical_t = preprocess.transform(typical_row)[0]
     raw_scores = _tree_raw_scores if isinstance(classifier, HistGradientBoostingClassifier) else _stacked_raw_scores
-    out = np.zeros((len(x), len(features)))
+    probability, out = np.zeros(len(x)), np.zeros((len(x), len(features)))
     for start in range(0, len(x), explain.CHUNK_ROWS):
         chunk = x.iloc[start : start + explain.CHUNK_ROWS]
         moved = [np.flatnonzero(~explain.is_typical(chunk[f.name], typical[f.name])) for f in features]
@@ -57,10 +57,11 @@ def effects(fitted, frame: pd.DataFrame, features: list[Feature], reference: dic
                                            [columns[f.name] for f in features], moved)
         p = calibration.predict_proba(np.concatenate([lead_raw, *variant_raw])[:, None])[:, 1]
         lead_p, offset = p[: len(chunk)], len(chunk)
+        probability[start : start + len(chunk)] = lead_p
         for index, rows in enumerate(moved):
             out[start + rows, index] = lead_p[rows] - p[offset : offset + rows.size]
             offset += rows.size
-    return out
+    return explain.Effects(probability, out)
 
 
 def _parts(fitted, features: list[Feature]):

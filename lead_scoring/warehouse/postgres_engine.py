@@ -7,6 +7,7 @@ Reads come back as Arrow through CSV; a bulk insert is CSV over ``COPY FROM STDI
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 from typing import Any, Iterable, Iterator
 
@@ -39,6 +40,13 @@ def postgres_type(arrow_type: pa.DataType) -> str:
     if pa.types.is_dictionary(arrow_type):
         return postgres_type(arrow_type.value_type)
     return "text"
+
+
+def _index_name(table: str, column: str) -> str:
+    """Within Postgres' 63 bytes, and distinct for every (table, column) however long their names."""
+    digest = hashlib.sha1(f"{table}.{column}".encode()).hexdigest()[:10]
+    readable = f"{table.rsplit('.', 1)[-1]}_{column}".encode()[:50].decode(errors="ignore")
+    return f"{readable}_{digest}"
 
 
 # postgres_type's names as information_schema.columns spells them.
@@ -126,7 +134,7 @@ class Postgres:
         columns = ", ".join(f"{quote(column)} {kind}" for column, kind in wanted)
         cur.execute(f"create table if not exists {quote_table(table)} ({columns})")
 
-    def _ensure_table(self, table: str, arrow: pa.Table | None = None) -> None:
+    def _ensure_table(self, table: str, arrow: pa.Table | None = None, indexed: Iterable[str] = ()) -> None:
         """Create the table (or only its schema) in a short transaction of its own, serialised across processes.
 
         Never inside a long write: a schema created there would block every other
@@ -137,6 +145,8 @@ class Postgres:
             cur.execute(f"create schema if not exists {schema_of(table)}")
             if arrow is not None:
                 self._create(table, arrow, replace=False, cur=cur)
+                for column in indexed:
+                    cur.execute(f"create index if not exists {quote(_index_name(table, column))} on {quote_table(table)} ({quote(column)})")
             con.commit()
 
     @staticmethod
@@ -162,7 +172,10 @@ class Postgres:
                             created.add(current.table)
                         else:
                             if current.table not in created:
-                                self._ensure_table(current.table, arrow)
+                                # A day's rows are found by their key (the delete below) and by their load time (what
+                                # dbt's incremental models read since their last run): both without reading the table.
+                                indexed = [current.key_column, *(["_loaded_at"] if "_loaded_at" in arrow.column_names else [])]
+                                self._ensure_table(current.table, arrow, dict.fromkeys(indexed))
                                 created.add(current.table)
                             cur.execute(f"delete from {quote_table(current.table)} where {quote(current.key_column)} = any(%s)", [list(current.key_values)])
                         self._copy_in(cur, current.table, arrow)

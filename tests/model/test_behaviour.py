@@ -75,7 +75,7 @@ def test_lead_id_and_personal_data_never_change_a_score(fitted, frame, reference
 def test_top_reason_moves_the_probability_the_stated_way(fitted, frame, reference):
     leads = frame[frame.split == "test"].head(300).reset_index(drop=True)
     scores = scoring.score_leads(leads, fitted, FEATURES, BANDS, "m", "1", reference)
-    effect = explain.effects(fitted, leads, FEATURES, reference)
+    effect = explain.effects(fitted, leads, FEATURES, reference).by_feature
     explained = scores.reason_1.notna().to_numpy()
     assert explained.sum() > 200
     typical = leads[explained].astype(object)
@@ -115,7 +115,9 @@ def test_effects_equal_predicting_every_variant(fitted, frame, reference, missin
     for scorer in (fitted, RowHash()):
         p = model.predict(scorer, pd.concat([x, *variants], ignore_index=True), FEATURES).reshape(len(FEATURES) + 1, -1)
         expected = (p[0] - p[1:]).T
-        np.testing.assert_array_equal(explain.effects(scorer, leads, FEATURES, typical), expected)
+        probability, effect = explain.effects(scorer, leads, FEATURES, typical)
+        np.testing.assert_array_equal(effect, expected)
+        np.testing.assert_array_equal(probability, model.predict(scorer, x, FEATURES))
     # With RowHash an effect is 0 exactly when the variant is the lead itself.
     assert (expected[0] == 0).all() and (expected[1, [0, 3, 4, 5]] != 0).all()
     assert (expected[2, [3, 5]] == 0).all() == missing  # a missing value is typical only when the reference is missing

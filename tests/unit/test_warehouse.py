@@ -238,3 +238,21 @@ def test_dbt_in_the_run_gets_the_configured_session_options(monkeypatch):
     with WarehouseResource(location=url, pg_options=settings.pg_options).exported_for_dbt():
         assert os.environ["PGOPTIONS"] == "-c work_mem=1GB"
     assert "PGOPTIONS" not in os.environ
+
+
+def test_postgres_finds_a_days_rows_by_index(postgres_url):
+    """A keyed replacement's key and load time are indexed on Postgres: deleting a landing day, and dbt reading what
+    loaded since its last run, do not read a year of raw rows. A whole-table replacement has no key to index."""
+    wh = Warehouse(postgres_url)
+    loaded = sample().append_column("_loaded_at", pa.array([datetime(2026, 1, 3)] * 3, pa.timestamp("us")))
+    long_name = "ml.a_table_name_of_sixty_three_characters_which_postgres_allows_xx"
+    for table in ("ml.keyed", long_name):
+        wh.replace_rows(table, loaded, "day", [date(2026, 1, 1), date(2026, 1, 2)])
+    wh.replace([Replacement.whole("ml.whole", loaded)])
+    indexes = wh.query("select tablename, indexdef from pg_indexes where schemaname = 'ml' order by indexdef")
+    for table in ("keyed", long_name.split(".")[1]):
+        defs = indexes[indexes.tablename == table].indexdef.tolist()
+        assert [d.rsplit("(", 1)[1] for d in defs] == ["_loaded_at)", "day)"], defs
+    assert "whole" not in indexes.tablename.tolist()
+    wh.replace_rows("ml.keyed", loaded, "day", [date(2026, 1, 1)])  # the indexes exist: created once
+    assert len(wh.query("select * from pg_indexes where tablename = 'keyed'")) == 2

@@ -17,6 +17,7 @@
 
 {{ config(materialized='incremental', incremental_strategy='delete+insert',
           unique_key=['lead_id', 'activity_date', 'landed_date'],
+          indexes=postgres_indexes([['lead_id', 'activity_date', 'landed_date'], ['landed_date'], ['superseded_on']]),
           on_schema_change='fail', post_hook="{{ drop_tombstones('activities_total') }}") }}
 
 {%- set deliveries = ref('stg_activity_deliveries') %}

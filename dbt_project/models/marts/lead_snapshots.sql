@@ -1,45 +1,34 @@
 -- Training table: one row per (lead_id, as_of_date) snapshot of an open,
 -- consenting, not-yet-converted lead, with its features as of as_of_date 00:00
 -- and the label "converts within the next label_window_days days".
--- Features come from the lead_features() macro, the same SQL that builds
--- lead_features_current for serving.
+-- Features come from int_lead_snapshot_features, built by the lead_features()
+-- macro, the same SQL that builds lead_features_current for serving.
 
 {%- set label_window_days = int_var('label_window_days') %}
 
-with snapshot_spine as (
-    select lead_id, as_of_date
-    from {{ ref('int_lead_snapshot_spine') }}
-),
+{%- set features = ref('int_lead_snapshot_features') %}
+{#- every column of the snapshot features but their load bookkeeping -#}
+{%- set feature_columns = adapter.get_columns_in_relation(features) | map(attribute='name') | reject('equalto', '_loaded_at') | list if execute else [] %}
+{%- if execute and not feature_columns %}
+    {{ exceptions.raise_compiler_error("lead_snapshots: " ~ features ~ " has no columns; build it first") }}
+{%- endif %}
 
-eligible_snapshots as (
-    {{ eligible_lead_dates('snapshot_spine') }}
-),
-
-scoring_date as (
+with scoring_date as (
     select scoring_date from {{ ref('int_scoring_date') }}
 ),
 
--- A lead who has withdrawn consent by the scoring date is not trained on at
--- all, not even on the snapshots from before the withdrawal.
-withdrawn_leads as (
-    select consent.lead_id
-    from {{ ref('int_lead_consent_history') }} as consent
-    cross join scoring_date
-    where consent.valid_from < {{ day_start('scoring_date.scoring_date') }}
-        and (consent.valid_to is null or consent.valid_to >= {{ day_start('scoring_date.scoring_date') }})
-        and not consent.ml_processing_allowed
-),
-
+-- Eligibility and labels read conversions and consents as known now, so they are
+-- worked out here on every build, over features that are built incrementally.
 consenting_snapshots as (
-    select eligible_snapshots.lead_id, eligible_snapshots.as_of_date
-    from eligible_snapshots
-    left join withdrawn_leads
-        on withdrawn_leads.lead_id = eligible_snapshots.lead_id
-    where withdrawn_leads.lead_id is null
+    {{ eligible_lead_dates(features) }}
 ),
 
 snapshot_features as (
-    {{ lead_features('consenting_snapshots') }}
+    select {% for column in feature_columns %}features.{{ adapter.quote(column) }}{{ ", " if not loop.last }}{% endfor %}
+    from {{ features }} as features
+    inner join consenting_snapshots
+        on consenting_snapshots.lead_id = features.lead_id
+        and consenting_snapshots.as_of_date = features.as_of_date
 ),
 
 label_windows as (

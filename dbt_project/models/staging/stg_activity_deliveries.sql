@@ -3,6 +3,7 @@
 -- known at its as_of_date, so a later delivery cannot rewrite a past snapshot.
 
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='activity_id',
+          indexes=postgres_indexes([['activity_id'], ['_landed_date']]),
           on_schema_change='fail', post_hook="{{ drop_tombstones() }}") }}
 
 with versions as (

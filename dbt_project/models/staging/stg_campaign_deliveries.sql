@@ -3,6 +3,7 @@
 -- its as_of_date.
 
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='campaign_id',
+          indexes=postgres_indexes([['campaign_id'], ['_landed_date']]),
           on_schema_change='fail', post_hook="{{ drop_tombstones() }}") }}
 
 with versions as (

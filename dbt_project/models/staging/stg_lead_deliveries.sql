@@ -6,6 +6,7 @@
 -- features, and stop here.
 
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='lead_id',
+          indexes=postgres_indexes([['lead_id'], ['_landed_date']]),
           on_schema_change='fail', post_hook="{{ drop_tombstones() }}") }}
 
 with versions as (
