@@ -1,6 +1,7 @@
 """The incremental dbt models equal a full rebuild: 40 daily builds, with re-landed days, late deliveries and
 withdrawals, give every row of every model that one `dbt build --full-refresh` of the same raw data gives."""
 
+import json
 import uuid
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -227,3 +228,35 @@ def test_full_refresh_in_the_run_config_rebuilds_what_an_edit_in_place_changed(d
 
     assert build() > 0  # incremental: the edit carries no new load time
     assert build(full_refresh=True) == 0
+
+
+def test_a_days_run_skips_the_whole_history_tests_which_any_other_run_has(demo_settings, tmp_path):
+    """The daily job's dbt build leaves out the tests tagged `whole_history` (a day would pay for the whole history);
+    the same job with `whole_history_tests: true`, as `retrain` has by default, runs them."""
+    from dagster import DagsterInstance
+
+    from lead_scoring.defs.features.assets import DbtBuildConfig
+    from lead_scoring.definitions import build_definitions
+    from lead_scoring.settings import Settings
+    from tests.integration import faults
+
+    home = faults.copy_home(demo_settings, tmp_path / "home")
+    manifest = json.loads(Settings.from_env().dbt_manifest_path.read_text())
+    whole_history = {n["name"] for n in manifest["nodes"].values() if "whole_history" in n.get("tags", [])}
+    assert len(whole_history) == 3
+    job = build_definitions(home).resolve_job_def("daily_scoring")
+    partition = job.partitions_def.get_partition_keys()[-11]  # the demo ends ten days ago
+    # the job's dbt models only: the day's features, as of the day after the partition
+    dbt_models = [k for k in job.asset_layer.asset_graph.get_all_asset_keys() if k.path[0] in ("staging", "intermediate", "marts")]
+
+    def checks_run(run_config=None) -> set[str]:
+        with DagsterInstance.ephemeral() as instance:
+            result = job.execute_in_process(instance=instance, partition_key=partition, run_config=run_config,
+                                            asset_selection=dbt_models)
+            assert result.success
+            return {e.asset_check_evaluation_data.check_name for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+
+    daily = checks_run()
+    assert not daily & whole_history and len(daily) > 10
+    assert checks_run({"ops": {"dbt_models": {"config": {"whole_history_tests": True}}}}) >= daily | whole_history
+    assert DbtBuildConfig().whole_history_tests  # any other job's default

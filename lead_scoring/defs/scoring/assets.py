@@ -90,6 +90,8 @@ def build(settings: Settings) -> dg.Definitions:
         | dg.AssetSelection.groups("monitoring"),
         partitions_def=partitions,
         tags={**WAREHOUSE_WRITER_TAG, **DBT_BUILD_TAG},
+        # A day's dbt tests check what the day can change; the tests over the whole history run with `retrain`.
+        config={"ops": {"dbt_models": {"config": {"whole_history_tests": False}}}},
         description="Ingest the landing day, rebuild the dbt features as of the next morning, score the open leads, monitor.",
     )
     daily_scoring_schedule = dg.build_schedule_from_partitioned_job(daily_scoring_job, hour_of_day=1)
