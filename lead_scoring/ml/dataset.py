@@ -64,8 +64,16 @@ def in_canonical_order(frame: pd.DataFrame) -> pd.DataFrame:
     depend on row order: sorting here makes the same data give the same model.
     """
     keys = [key for key in ("lead_id", "as_of_date") if key in frame.columns]
-    order = np.lexsort([frame[key].astype(str).to_numpy() for key in reversed(keys)])
-    return frame.iloc[order].reset_index(drop=True)
+    # The order of the keys' texts. A string is its own text and a date's ISO text sorts as the date does, so only
+    # other types are turned into text (8.7M rows: 50 s through text, a few seconds by pandas' stable sort).
+    as_text = {key: frame[key] if _sorts_as_text(frame[key]) else frame[key].astype(str) for key in keys}
+    positions = pd.DataFrame(as_text).reset_index(drop=True)
+    order = positions.sort_values(keys, kind="stable").index.to_numpy() if keys else np.arange(len(frame))
+    return frame.take(order).reset_index(drop=True)
+
+
+def _sorts_as_text(values: pd.Series) -> bool:
+    return pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_string_dtype(values)
 
 
 def plan_split(snapshots: pd.DataFrame, seed: int = SPLIT_SEED) -> SplitPlan | StratifiedSplitPlan:
@@ -103,14 +111,16 @@ def drop_repeated_rows(frame: pd.DataFrame, feature_names: list[str]) -> tuple[p
     (young leads with no activity yet often look alike). Returns the kept rows
     and the number dropped per split.
     """
-    row_hash = pd.util.hash_pandas_object(frame[feature_names], index=False)
-    seen, keep, dropped = set(), pd.Series(True, index=frame.index), {}
+    row_hash = pd.util.hash_pandas_object(frame[feature_names], index=False).to_numpy()
+    splits = frame["split"].to_numpy()
+    seen, keep, dropped = [], np.ones(len(frame), dtype=bool), {}
     for split in SPLITS:
-        in_split = frame["split"] == split
-        repeated = in_split & row_hash.isin(seen)
-        keep &= ~repeated
-        dropped[split] = int(repeated.sum())
-        seen |= set(row_hash[in_split & ~repeated])
+        rows = np.flatnonzero(splits == split)
+        # pandas' hash table, not a Python set (or numpy's sort): 8.7M rows in seconds
+        repeated = rows[pd.Series(row_hash[rows]).isin(np.concatenate(seen) if seen else []).to_numpy()]
+        keep[repeated] = False
+        dropped[split] = int(repeated.size)
+        seen.append(row_hash[np.setdiff1d(rows, repeated, assume_unique=True)])
     return frame[keep].reset_index(drop=True), dropped
 
 

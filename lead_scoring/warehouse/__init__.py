@@ -81,7 +81,15 @@ class Warehouse:
         return self._backend().query_arrow(sql, params or [])
 
     def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
-        return self._backend().query_df(sql, params or [])
+        # Through Arrow on both engines: one shape of frame (dates as datetime64, a nullable integer as float), and on
+        # DuckDB a fifth of the time and less than half the memory of its own DataFrame conversion (8.7M rows x 29
+        # columns: 4.3 s and 3.4 GB peak, against 23.4 s and 7.6 GB).
+        table = self._backend().query_arrow(sql, params or [])
+        # DECIMAL (DuckDB's sum of integers, Postgres' numeric) as float, as both engines' DataFrames have always had it.
+        for index, field in enumerate(table.schema):
+            if pa.types.is_decimal(field.type):
+                table = table.set_column(index, field.name, table.column(index).cast(pa.float64()))
+        return table.to_pandas(date_as_object=False)
 
     def execute(self, sql: str, params: list[Any] | None = None) -> None:
         """Run one statement in its own transaction (DDL, a maintenance delete)."""

@@ -10,7 +10,6 @@ import contextlib
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-import pandas as pd
 import pyarrow as pa
 
 from lead_scoring.errors import LeadScoringError
@@ -64,10 +63,6 @@ class DuckDb:
     def query_arrow(self, sql: str, params: list) -> pa.Table:
         with self.connect(read_only=True) as con:
             return con.sql(sql, params=params or None).to_arrow_table()
-
-    def query_df(self, sql: str, params: list) -> pd.DataFrame:
-        with self.connect(read_only=True) as con:
-            return con.execute(sql, params).df()
 
     def execute(self, sql: str, params: list) -> None:
         with self.connect() as con:

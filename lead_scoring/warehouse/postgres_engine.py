@@ -11,7 +11,6 @@ import hashlib
 import io
 from typing import Any, Iterable, Iterator
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -108,10 +107,6 @@ class Postgres:
                 true_values=["t"], false_values=["f"],
             ),
         )
-
-    def query_df(self, sql: str, params: list) -> pd.DataFrame:
-        # Dates as datetime64, like DuckDB's DataFrames, so callers see one shape on both engines.
-        return self.query_arrow(sql, params).to_pandas(date_as_object=False)
 
     def execute(self, sql: str, params: list) -> None:
         with self.connect() as con, con.cursor() as cur:

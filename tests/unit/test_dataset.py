@@ -70,3 +70,10 @@ def test_rows_read_in_any_order_come_out_in_one_order():
     pd.testing.assert_frame_equal(dataset.in_canonical_order(shuffled), canonical)
     keys = list(zip(canonical.lead_id, canonical.as_of_date.astype(str)))
     assert keys == sorted(keys)
+
+
+def test_numeric_ids_keep_the_order_of_their_text():
+    """Only a key that is neither text nor a date is turned into text to sort, so a flat export's numeric ids
+    come out as they always did (by text: 10 before 9), whatever order they were read in."""
+    frame = pd.DataFrame({"lead_id": [9, 10, 100, 2], "x": [1, 2, 3, 4]}, index=[7, 3, 5, 1])
+    assert dataset.in_canonical_order(frame).lead_id.tolist() == [10, 100, 2, 9]
