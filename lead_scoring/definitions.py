@@ -51,7 +51,9 @@ def build_resources(settings: Settings) -> dict:
 
 def _check_keys(parts: list[dg.Definitions]) -> list[dg.AssetCheckKey]:
     """Every asset check of ``parts``: the checks whose latest results the stakeholder report shows."""
-    return [key for part in parts for item in [*(part.assets or []), *(part.asset_checks or [])] for key in item.check_keys]
+    # an AssetSpec (a table written by another asset's step) has no checks
+    return [key for part in parts for item in [*(part.assets or []), *(part.asset_checks or [])]
+            for key in (() if isinstance(item, dg.AssetSpec) else item.check_keys)]
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:

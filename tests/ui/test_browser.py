@@ -164,7 +164,9 @@ def test_asset_graph_shows_dbt_models_training_and_scoring_and_their_edges(ui):
         assert any(shown_as(label, name) for label in graph["nodes"]), f"{name} not in the graph: {graph['nodes']}"
     # raw leads -> every delivered version -> the current one (snapshots read the versions as known at their date)
     for upstream, downstream in [("leads", "stg_lead_deliveries"), ("stg_lead_deliveries", "stg_leads"),
-                                 ("stg_lead_deliveries", "lead_snapshots"), ("int_lead_snapshot_spine", "lead_snapshots"),
+                                 ("stg_lead_deliveries", "int_lead_snapshot_features"),
+                                 ("int_lead_snapshot_spine", "int_lead_snapshot_features"),
+                                 ("int_lead_snapshot_features", "lead_snapshots"), ("load_stats", "int_lead_snapshot_features"),
                                  ("lead_snapshots", "training_set"), ("training_set", "candidate_model"),
                                  ("candidate_model", "model_promotion"), ("model_promotion", "lead_scores"),
                                  ("lead_features_current", "lead_scores")]:

@@ -16,6 +16,7 @@ from lead_scoring.quality import arrivals, validation
 from lead_scoring.settings import Settings
 from lead_scoring.simulator.schema import GROUND_TRUTH_TABLE, RAW_TABLES
 from lead_scoring.steps import ingest
+from lead_scoring.tables import LOAD_STATS
 
 RAW_DESCRIPTIONS = {
     "leads": "New leads from the CRM, one row per lead, with contact details (PII stays in this schema).",
@@ -34,6 +35,18 @@ RAW_SPECS = [
     )
     for table in RAW_TABLES
 ]
+
+# Written by raw_tables in the transaction of the rows it counts; dbt's incremental training snapshots read it (the
+# `ingestion.load_stats` source) to find the landing days loaded since their last build.
+LOAD_LOG = dg.AssetSpec(
+    key=["ingestion", "load_stats"],
+    deps=[spec.key for spec in RAW_SPECS],
+    description="The ingestion's log: per raw table and landing day, the rows landed, loaded and quarantined, and "
+                "when the day was last loaded (an emptied day included). Written with the raw rows by raw_tables.",
+    group_name="ingestion",
+    kinds={"duckdb"},
+    metadata={"dagster/table_name": LOAD_STATS},
+)
 
 
 QUARANTINE_CHECK = load_checks.QUARANTINE_CHECK
@@ -199,4 +212,4 @@ def build(settings: Settings) -> dg.Definitions:
         description="Load landing days into the raw schema (use a range for a backfill).",
     )
 
-    return dg.Definitions(assets=[raw_tables, ground_truth], jobs=[ingestion_job])
+    return dg.Definitions(assets=[raw_tables, ground_truth, LOAD_LOG], jobs=[ingestion_job])
