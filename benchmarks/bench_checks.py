@@ -95,7 +95,7 @@ def main() -> None:
     frame = timed(work, "read serving features", lambda: wh.query("select * from marts.lead_features_current"))
     timed(checks, "features suite (GX)", lambda: validation.validate_features(project, wh, frame, features))
     timed(checks, "features: consent + allow-list", lambda: table_guards("marts.lead_features_current", allowed))
-    training_set, _, _ = timed(work, "training set", lambda: training_steps.build_training_set(wh, settings))
+    training_set = timed(work, "training set", lambda: training_steps.build_training_set(wh, settings)).frame
     timed(checks, "training set: consent + allow-list", lambda: table_guards(TRAINING_SET, allowed))
     timed(checks, "split overlap", lambda: dataset.split_overlap(training_set[["lead_id", "split", *names]], names))
     timed(checks, "label maturity", lambda: guards.immature_labels(training_set[["lead_id", "as_of_date"]], 30, pd.Timestamp(end)))

@@ -95,7 +95,7 @@ def main() -> None:
         report = stage("import", importer.import_export, settings, mapping, export)
         stage("dbt build", dbt_build, settings)
         client = registry.connect(settings.mlflow_tracking_uri, settings.mlflow_artifacts)
-        frame, _, _ = stage("training set", training_steps.build_training_set, warehouse, settings)
+        frame = stage("training set", training_steps.build_training_set, warehouse, settings).frame
         candidate = stage("train + log", training_steps.train_candidate, warehouse, client, settings, 7, "benchmark", {})
         stage("promote", training_steps.promote_challenger, warehouse, client, settings)
         size = export.stat().st_size / 2**20

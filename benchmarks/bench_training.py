@@ -105,7 +105,7 @@ def run_retrain(settings, seed: int) -> None:
 
     print("weekly retrain:")
     stage("dbt build", dbt_build, settings)
-    frame, _, _ = stage("training set", training_steps.build_training_set, warehouse, settings)
+    frame = stage("training set", training_steps.build_training_set, warehouse, settings).frame
     candidate = stage("search+log", training_steps.train_candidate, warehouse, client, settings, seed, "manual", {"trigger_detail": "benchmark"})
     stage("promotion", training_steps.promote_challenger, warehouse, client, settings)
     outcome = candidate.outcome

@@ -2,7 +2,10 @@
 
 This is the notebook a team would otherwise run: simulate, load, dbt, train,
 promote, score, monitor, report. It calls the same library functions the
-Dagster assets call, so the difference in wall time is the cost of orchestration.
+Dagster assets call, by the same fastest means: dbt through its programmatic
+API in this process (as the runs do, see ``platform/dbt_in_process.py``) and
+a DuckDB warehouse held open for each stage (as for each run). The difference
+in wall time is then the cost of orchestration.
 
     python benchmarks/plain_pipeline.py --home /tmp/plain --days 120 --leads-per-day 250
 """
@@ -12,9 +15,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import time
+from contextlib import nullcontext
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -36,7 +38,8 @@ def main() -> None:
     from lead_scoring.quality import validation
     from lead_scoring.quality.gx_project import GxProject
     from lead_scoring.simulator.schema import RAW_TABLES
-    from lead_scoring.settings import DBT_PROJECT_DIR, Settings
+    from lead_scoring.settings import DBT_PROJECT_DIR, Settings, environment
+    from lead_scoring.warehouse.duckdb_engine import keep_open
     from lead_scoring.simulator.generator import simulate
 
     settings = Settings.from_env()
@@ -44,14 +47,23 @@ def main() -> None:
 
     def stage(name, fn, *a, **kw):
         started = time.perf_counter()
-        result = fn(*a, **kw)
+        with nullcontext() if settings.warehouse_url else keep_open(settings.warehouse_path, settings.duckdb_limits):
+            result = fn(*a, **kw)
         timings[name] = round(time.perf_counter() - started, 2)
         return result
 
+    def dbt(*args: str, target: str = "dbt_target", as_of: date | None = None) -> None:
+        from dbt.cli.main import dbtRunner
+
+        command = [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+                   "--target-path", str(settings.home / target), "--quiet"]
+        with environment({**settings.dbt_env(), "LEAD_SCORING_AS_OF_DATE": as_of.isoformat() if as_of else ""}):
+            result = dbtRunner().invoke(command)
+        if not result.success:
+            raise SystemExit(f"dbt {' '.join(args)} failed: {result.exception or 'see the log above'}")
+
     def dbt_build(*extra: str, as_of: date | None = None) -> None:
-        command = [str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", str(DBT_PROJECT_DIR),
-                   "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(settings.home / "dbt_target"), "--quiet", *extra]
-        subprocess.run(command, check=True, env=settings.child_env(LEAD_SCORING_AS_OF_DATE=as_of.isoformat() if as_of else ""))
+        dbt("build", *extra, as_of=as_of)
 
     end = date.today() - timedelta(days=1)
     start = end - timedelta(days=args.days - 1)
@@ -89,9 +101,7 @@ def main() -> None:
         compute.write(warehouse, tables.LIVE_PERFORMANCE, compute.live_performance(warehouse, settings, as_of, version, test_auc), as_of)
 
     def report():  # the feature catalog and the stakeholder report (no Dagster: no check outcomes to list)
-        dbt_command = [str(Path(sys.executable).parent / "dbt"), "docs", "generate", "--static", "--project-dir",
-                       str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(settings.home / "dbt_docs"), "--quiet"]
-        subprocess.run(dbt_command, check=True, env=settings.child_env())
+        dbt("docs", "generate", "--static", target="dbt_docs")
         written = build.publish(build.gather(warehouse, client, settings, [], {}), settings)
         build.log_to_mlflow(written, settings)
 

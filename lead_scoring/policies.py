@@ -95,6 +95,17 @@ class ArrivalsPolicy:
 
 
 @dataclass(frozen=True)
+class TrainingSetPolicy:
+    """How much of the history a retrain reads."""
+
+    # The refit uses at most 400,000 training rows (SearchConfig.final_rows): 1.5M snapshots give it about 1M training
+    # rows to sample from and about 230,000 rows each to calibrate and to test on.
+    max_rows: int = knob(
+        1_500_000, "mature snapshots the training set reads; a larger history is sampled by snapshot (the same ones "
+        "run after run; one kept at a lower share stays kept at a higher one)", 10_000)
+
+
+@dataclass(frozen=True)
 class Policies:
     promotion: PromotionPolicy = PromotionPolicy()
     retrain: RetrainPolicy = RetrainPolicy()
@@ -103,6 +114,7 @@ class Policies:
     quarantine: QuarantinePolicy = QuarantinePolicy()
     leakage: LeakagePolicy = LeakagePolicy()
     arrivals: ArrivalsPolicy = ArrivalsPolicy()
+    training_set: TrainingSetPolicy = TrainingSetPolicy()
 
 
 def policy_fields():

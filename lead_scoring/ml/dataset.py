@@ -56,6 +56,43 @@ class StratifiedSplitPlan:
         return pd.Series(split, index=snapshots.index, name="split")
 
 
+@dataclass(frozen=True)
+class SnapshotSample:
+    """Which mature snapshots a training set reads: all of them, or those whose key hashes below a share.
+
+    Sampled by snapshot, not by lead: the refit takes one sample of the training rows, and rows spread over many
+    leads carry more than whole histories of few (at 1M leads, sampling 250,000 whole leads cost 0.006 test ROC AUC
+    against the Bayes limit). A lead's sampled snapshots still share its creation date, so its split. The hash is
+    the first 32 bits of the MD5 of "lead_id/days since 1970", which DuckDB and Postgres compute alike; a snapshot
+    kept at one share is kept at every higher one, so a growing history keeps a stable core.
+    """
+
+    rows: int  # mature snapshots in the history
+    share: float  # of them to keep, 1.0 = all
+
+    HASH_DIGITS = 8
+
+    @classmethod
+    def at_most(cls, rows: int, max_rows: int) -> "SnapshotSample":
+        return cls(rows, 1.0 if rows <= max_rows else max_rows / rows)
+
+    @property
+    def sampled(self) -> bool:
+        return self.share < 1.0
+
+    def where(self) -> tuple[str, list[str]]:
+        """A SQL condition on ``lead_id`` and ``as_of_date`` (``and ...``, empty when all are kept) and its parameter."""
+        if not self.sampled:
+            return "", []
+        bound = format(int(self.share * 16**self.HASH_DIGITS), f"0{self.HASH_DIGITS}x")
+        key = "cast(lead_id as varchar) || '/' || cast(as_of_date - date '1970-01-01' as varchar)"
+        # Lowercase hex digits of equal length compare in the same order in any collation.
+        return f" and left(md5({key}), {self.HASH_DIGITS}) < ?", [bound]
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {"mature_snapshots": self.rows, "snapshot_sample_share": round(self.share, 6)}
+
+
 def in_canonical_order(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows sorted by lead and snapshot date.
 

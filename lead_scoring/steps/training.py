@@ -25,6 +25,7 @@ from lead_scoring.simulator import landing
 from lead_scoring.warehouse import Warehouse
 
 TRAINING_TABLE = tables.TRAINING_SET
+SNAPSHOTS = "marts.lead_snapshots"
 SCORES_TABLE = tables.SCORES
 GROUND_TRUTH = tables.GROUND_TRUTH
 
@@ -33,15 +34,25 @@ def feature_list(settings: Settings) -> list[features.Feature]:
     return features.feature_contract(settings.dbt_manifest_path)
 
 
-def build_training_set(
-    warehouse: Warehouse, settings: Settings
-) -> tuple[pd.DataFrame, dataset.SplitPlan | dataset.StratifiedSplitPlan, dict[str, int]]:
+@dataclass
+class TrainingSet:
+    frame: pd.DataFrame
+    plan: dataset.SplitPlan | dataset.StratifiedSplitPlan
+    dropped: dict[str, int]  # validation / test rows dropped for repeating a training row's features exactly
+    sample: dataset.SnapshotSample
+
+
+def build_training_set(warehouse: Warehouse, settings: Settings) -> TrainingSet:
     """Mature snapshots with a ``split`` column, written to ``ml.training_set``.
 
-    Also returns how many validation / test rows were dropped for repeating a
-    training row's features exactly.
+    At most ``settings.policies.training_set.max_rows`` of them: past that the search, the refit and the evaluation
+    are all on samples anyway, and reading every snapshot of a long or large history would only cost memory.
     """
-    snapshots = dataset.in_canonical_order(warehouse.query("select * from marts.lead_snapshots where label_is_mature"))
+    mature = f"from {SNAPSHOTS} where label_is_mature"
+    rows = int(warehouse.query(f"select count(*) as n {mature}").n.iloc[0])
+    sample = dataset.SnapshotSample.at_most(rows, settings.policies.training_set.max_rows)
+    condition, params = sample.where()
+    snapshots = dataset.in_canonical_order(warehouse.query(f"select * {mature}{condition}", params))
     # In time on lead creation dates; a flat export without a timestamp: seeded, stratified at random.
     plan = dataset.plan_split(snapshots, flat_import.split_seed(settings))
     snapshots["split"] = plan.assign(snapshots)
@@ -49,7 +60,7 @@ def build_training_set(
     kept, dropped = dataset.drop_repeated_rows(snapshots, [f.name for f in features])
     warehouse.overwrite(TRAINING_TABLE, kept)
     validation.write_reference(warehouse, kept[kept["split"] == "train"], features)
-    return kept, plan, dropped
+    return TrainingSet(kept, plan, dropped, sample)
 
 
 @dataclass
@@ -93,7 +104,8 @@ def train_candidate(
             **flat_import.run_tags(settings),  # empty unless the home's source is a flat export
         },
         params={**dataset.split_starts(frame), "search_candidates": search_config.candidates,
-                "search_logistic_candidates": search_config.logistic_candidates},
+                "search_logistic_candidates": search_config.logistic_candidates,
+                "training_set_max_rows": settings.policies.training_set.max_rows},
         promotion_floor=settings.policies.promotion.slice_floor,
     )
     return Candidate(outcome, logged)

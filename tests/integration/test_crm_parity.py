@@ -38,7 +38,7 @@ def _train(settings: Settings) -> tuple[pd.DataFrame, float]:
     warehouse = settings.warehouse()
     ingest.load_days(warehouse, settings.landing_dir, landing.landed_days(settings.landing_dir, "leads"))
     dbt_build(warehouse, settings.home / "dbt_target", END + timedelta(days=1))  # its own target: the repo's manifest stays
-    frame, _, _ = training_steps.build_training_set(warehouse, settings)
+    frame = training_steps.build_training_set(warehouse, settings).frame
     client = registry.connect(settings.mlflow_tracking_uri, settings.mlflow_artifacts)
     with threadpool_limits(1):
         candidate = training_steps.train_candidate(warehouse, client, settings, seed=SEED, trigger="test", run_tags={})

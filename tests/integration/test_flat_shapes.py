@@ -87,7 +87,8 @@ def run_shape(tmp_path, make_export, warehouse_url: str = ""):
     report = importer.import_export(settings, mapping, export)
     dbt_build(settings)
     warehouse = settings.warehouse()
-    frame, plan, _ = training_steps.build_training_set(warehouse, settings)
+    built = training_steps.build_training_set(warehouse, settings)
+    frame, plan = built.frame, built.plan
     features = training_steps.feature_list(settings)
     with threadpool_limits(1):
         outcome = training.train_and_evaluate(frame, features, seed=7)

@@ -36,7 +36,8 @@ def import_train_promote(home: Path, export: Path, mapping: Path = MAPPING) -> d
     report = importer.import_export(settings, mapping, export)
     dbt_build(settings)
     warehouse, client = Warehouse(settings.warehouse_path), registry.connect(settings.mlflow_tracking_uri, settings.mlflow_artifacts)
-    frame, plan, _ = training_steps.build_training_set(warehouse, settings)
+    built = training_steps.build_training_set(warehouse, settings)
+    frame, plan = built.frame, built.plan
     with threadpool_limits(1):  # shared 2-core machines: OpenMP threads spinning against each other cost 10x
         candidate = training_steps.train_candidate(warehouse, client, settings, seed=7, trigger="test", run_tags={})
     promotion = training_steps.promote_challenger(warehouse, client, settings)

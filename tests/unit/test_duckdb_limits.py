@@ -19,7 +19,7 @@ def _settings(tmp_path, **env) -> Settings:
 
 def test_settings_default_to_a_laptop_share_and_take_overrides(tmp_path):
     limits = _settings(tmp_path).duckdb_limits
-    assert (limits.memory_limit, limits.threads, limits.temp_directory) == ("4GB", 2, str(tmp_path / "duckdb_tmp"))
+    assert (limits.memory_limit, limits.threads, limits.temp_directory) == ("2GB", 2, str(tmp_path / "duckdb_tmp"))
     limits = _settings(tmp_path, LEAD_SCORING_DUCKDB_MEMORY_LIMIT="512MB", LEAD_SCORING_DUCKDB_THREADS="1",
                        LEAD_SCORING_DUCKDB_TEMP_DIRECTORY=str(tmp_path / "spill")).duckdb_limits
     assert (limits.memory_limit, limits.threads, limits.temp_directory) == ("512MB", 1, str(tmp_path / "spill"))

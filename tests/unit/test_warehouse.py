@@ -256,3 +256,32 @@ def test_postgres_finds_a_days_rows_by_index(postgres_url):
     assert "whole" not in indexes.tablename.tolist()
     wh.replace_rows("ml.keyed", loaded, "day", [date(2026, 1, 1)])  # the indexes exist: created once
     assert len(wh.query("select * from pg_indexes where tablename = 'keyed'")) == 2
+
+
+def test_a_snapshot_sample_keeps_the_same_nested_share_on_both_engines(wh):
+    import hashlib
+
+    from lead_scoring.ml.dataset import SnapshotSample
+
+    days = pd.date_range("2026-01-01", periods=20).date
+    wh.overwrite("ml.snapshots", pd.DataFrame({"lead_id": [f"lead-{i // 20}" for i in range(20_000)],
+                                               "as_of_date": [days[i % 20] for i in range(20_000)]}))
+
+    def kept(share: float) -> set[tuple[str, str]]:
+        condition, params = SnapshotSample(20_000, share).where()
+        rows = wh.query(f"select lead_id, as_of_date from ml.snapshots where true{condition}", params)
+        return set(zip(rows.lead_id, pd.to_datetime(rows.as_of_date).dt.date))
+
+    assert SnapshotSample.at_most(20_000, 20_000).where() == ("", [])  # a history within the bound is read whole
+    assert len(kept(1.0)) == 20_000
+    quarter, tenth = kept(0.25), kept(0.10)
+    assert 4_700 < len(quarter) < 5_300 and 1_800 < len(tenth) < 2_200
+    assert tenth < quarter  # a snapshot kept at a lower share stays kept at a higher one
+    assert len({lead for lead, _ in tenth}) > 800  # spread over the leads, not whole leads
+
+    # The engines agree: MD5's first 32 bits of "lead/days since 1970", compared as text, are what Python computes.
+    def below(lead: str, day) -> bool:
+        key = f"{lead}/{(day - date(1970, 1, 1)).days}"
+        return int(hashlib.md5(key.encode()).hexdigest()[:8], 16) < int(0.10 * 16**8)
+
+    assert tenth == {(f"lead-{i // 20}", days[i % 20]) for i in range(20_000) if below(f"lead-{i // 20}", days[i % 20])}

@@ -45,15 +45,18 @@ def trigger_of(context: dg.AssetExecutionContext) -> tuple[str, str]:
     deps=[dg.AssetKey(["marts", "lead_snapshots"])],
     group_name="training",
     kinds={"python", "duckdb"},
-    description="Mature snapshots only, split by the lead's creation date into train / validation / test periods.",
+    description="Mature snapshots only (at most the training_set policy's max_rows, sampled by snapshot), split by the "
+    "lead's creation date into train / validation / test periods.",
     metadata={"dagster/table_name": tables.TRAINING_SET},
 )
 def training_set(context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: dg.ResourceParam[Settings]) -> dg.MaterializeResult:
     from lead_scoring.steps import training as training_steps
 
-    frame, plan, dropped = training_steps.build_training_set(warehouse.get(), settings)
+    built = training_steps.build_training_set(warehouse.get(), settings)
+    frame, plan, dropped = built.frame, built.plan, built.dropped
     by_split = frame.groupby("split")["converted_within_30d"].agg(["size", "mean"])
-    context.log.info(f"training set: {len(frame)} mature snapshots, split at {plan.as_dict()}")
+    sampled = f" (sampled at {built.sample.share:.1%} of {built.sample.rows})" if built.sample.sampled else ""
+    context.log.info(f"training set: {len(frame)} mature snapshots{sampled}, split at {plan.as_dict()}")
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(frame),
@@ -61,6 +64,7 @@ def training_set(context: dg.AssetExecutionContext, warehouse: WarehouseResource
             **{f"rows_{s}": int(by_split.loc[s, "size"]) for s in by_split.index},
             **{f"conversion_rate_{s}": float(by_split.loc[s, "mean"]) for s in by_split.index},
             **plan.as_dict(),
+            **built.sample.as_dict(),
             **{f"dropped_repeated_rows_{s}": n for s, n in dropped.items() if s != "train"},
         }
     )
