@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from lead_scoring.ml.metrics import classification_metrics, roc_auc_interval, threshold_metrics
+from lead_scoring.ml.probabilities import require_valid
 from lead_scoring.simulator import world
 
 # Segments sales and marketing look at; the ones present in the data are used.
@@ -61,11 +62,14 @@ def slice_metrics(frame: pd.DataFrame, y: np.ndarray, p: np.ndarray, threshold: 
     return table
 
 
-def evaluate(frame: pd.DataFrame, y_true, probability, threshold: float, seed: int = 7) -> Evaluation:
-    """Metrics of ``probability`` against ``y_true`` on the rows of ``frame`` (for lead ids and slice columns)."""
+def evaluate(frame: pd.DataFrame, y_true, probability, threshold: float, seed: int = 7, source: str = "the model") -> Evaluation:
+    """Metrics of ``probability`` against ``y_true`` on the rows of ``frame`` (for lead ids and slice columns).
+
+    ``source`` names the scorer in the error raised when a probability is not a number in [0, 1]."""
     y = np.asarray(y_true).astype(int)
     p = np.asarray(probability, dtype=float)
     groups = frame["lead_id"].to_numpy() if "lead_id" in frame else None
+    require_valid(p, f"{source} on the test rows", groups)
     return Evaluation(_metrics(y, p, threshold, groups, seed), slice_metrics(frame, y, p, threshold, seed))
 
 

@@ -8,6 +8,7 @@ import pandas as pd
 
 from lead_scoring.ml import explain, grading, model
 from lead_scoring.ml.features import Feature
+from lead_scoring.ml.probabilities import require_valid
 
 REASON_COLUMNS = [f"reason_{i}" for i in range(1, explain.REASONS + 1)]
 
@@ -43,6 +44,10 @@ def score_leads(
     """
     with model.model_threads():
         probability, effect = effects_of(fitted_model, current, features, reason_reference)
+    scorer = f"{model_name} version {model_version}"
+    require_valid(probability, f"{scorer} on marts.lead_features_current", current["lead_id"])
+    # An effect is the difference of two probabilities: outside [-1, 1], or NaN, a variant's probability was invalid.
+    require_valid(effect, f"{scorer}'s reasons (the leads with one feature set to typical)", current["lead_id"], low=-1.0)
     reasons = explain.top_reasons(current, features, reason_reference, effect)
     # A string dtype even when every reason is empty, so the table's column type never depends on the day.
     reason_columns = {column: pd.array(reasons[:, i], dtype="string") for i, column in enumerate(REASON_COLUMNS)}

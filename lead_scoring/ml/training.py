@@ -119,7 +119,8 @@ def _train_and_evaluate(training_set, features, seed, truth, search_config, thre
     if truth is not None:
         # The Bayes-optimal probability is calibrated by construction: the cost-ratio threshold applies as is.
         predictions["Bayes limit"] = bayes_probability(test, truth)
-        bayes = evaluate(test, y_test, predictions["Bayes limit"], threshold_rule.threshold(predictions["Bayes limit"]), seed)
+        bayes = evaluate(test, y_test, predictions["Bayes limit"], threshold_rule.threshold(predictions["Bayes limit"]), seed,
+                         "the Bayes limit")
     return TrainingOutcome(
         model=fitted,
         features=features,
@@ -127,8 +128,8 @@ def _train_and_evaluate(training_set, features, seed, truth, search_config, thre
         search=result,
         threshold_rule=threshold_rule,
         threshold=threshold,
-        evaluation=evaluate(test, y_test, predictions["model"], threshold, seed),
-        baseline_evaluation=evaluate(test, y_test, predictions["rules baseline"], baseline_threshold, seed),
+        evaluation=evaluate(test, y_test, predictions["model"], threshold, seed, "the candidate model"),
+        baseline_evaluation=evaluate(test, y_test, predictions["rules baseline"], baseline_threshold, seed, "the rules baseline"),
         bayes_evaluation=bayes,
         grade_bands=grading.fit_grade_bands(validation_p),
         reference=explain.population_reference(parts["train"], features),

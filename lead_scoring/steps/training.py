@@ -18,6 +18,7 @@ from lead_scoring.flat import importer as flat_import
 from lead_scoring.ml import baseline, dataset, evaluation, features, promotion, registry, search, thresholds, tracking, training
 from lead_scoring.ml.metrics import weighted_roc_auc
 from lead_scoring.ml.model import model_threads, predict
+from lead_scoring.ml.probabilities import InvalidProbabilities
 from lead_scoring.ml.tracking import LoggedModel, log_training_run
 from lead_scoring.quality import guards, validation
 from lead_scoring.settings import Settings
@@ -125,7 +126,8 @@ def _score_on(loaded: registry.LoadedModel, test: pd.DataFrame, threads: int) ->
     card = tracking.load_model_card(loaded.version.run_id)
     with model_threads(threads):
         probability = predict(loaded.model, test, tracking.card_features(card))
-    return evaluation.evaluate(test, test[dataset.LABEL], probability, card["threshold"])
+    return evaluation.evaluate(test, test[dataset.LABEL], probability, card["threshold"],
+                               source=f"model version {loaded.version.version}")
 
 
 def promote_challenger(warehouse: Warehouse, client: MlflowClient, settings: Settings) -> Promotion:
@@ -151,7 +153,7 @@ def promote_challenger(warehouse: Warehouse, client: MlflowClient, settings: Set
     elif champion is not None:
         try:
             champion_auc = _score_on(registry.load_model(client, registry.CHAMPION), test, settings.model_threads).metrics["roc_auc"]
-        except (KeyError, ValueError) as error:  # the champion was trained on another feature set
+        except (KeyError, ValueError, InvalidProbabilities) as error:  # another feature set, or a broken model
             notes.append(f"champion version {champion.version} cannot score the current test rows ({error}): not compared")
     leakage = guards.leakage_evidence(test, [f.name for f in feature_list(settings)], dataset.LABEL, settings.policies.leakage)
     decision = promotion.decide(judged.metrics["roc_auc"], baseline_auc, champion_auc, judged.metrics["ece"], judged.slices, policy,

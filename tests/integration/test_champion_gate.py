@@ -61,3 +61,38 @@ def test_scoring_is_blocked_without_a_loadable_champion(good_home):
     assert "lead_scores" not in faults.materialized(result)
     after = Warehouse(good_home.warehouse_path).query("select * from scoring.lead_scores order by as_of_date, lead_id")
     pd.testing.assert_frame_equal(after, scores_before)
+
+
+class _ReturnsNan:
+    """The real champion, but every 20th lead gets NaN: what a broken calibration or a model of another kind gives."""
+
+    def __init__(self, fitted):
+        self.fitted = fitted
+
+    def predict_proba(self, x):
+        p = self.fitted.predict_proba(x)
+        p[::20] = float("nan")
+        return p
+
+
+def test_a_champion_that_returns_nan_fails_the_day_and_writes_no_scores(good_home, monkeypatch):
+    (day,) = faults.land_days(good_home, "clean")
+    scores_before = Warehouse(good_home.warehouse_path).query("select * from scoring.lead_scores order by as_of_date, lead_id")
+    loaded = registry.load_model
+
+    def broken(client, alias=registry.CHAMPION, number=None):
+        model = loaded(client, alias, number)
+        return dataclasses.replace(model, model=_ReturnsNan(model.model)) if alias == registry.CHAMPION else model
+
+    monkeypatch.setattr(registry, "load_model", broken)
+    result = faults.run_job(good_home, "daily_scoring", partition_key=day.isoformat())
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure and e.step_key == "lead_scores")
+    assert "not a finite number in [0, 1]" in failure.event_specific_data.error.to_string()
+    after = Warehouse(good_home.warehouse_path).query("select * from scoring.lead_scores order by as_of_date, lead_id")
+    pd.testing.assert_frame_equal(after, scores_before)
+
+    monkeypatch.setattr(registry, "load_model", loaded)  # the same day with the champion as it is: scored
+    assert faults.run_job(good_home, "daily_scoring", partition_key=day.isoformat()).success
+    scored = Warehouse(good_home.warehouse_path).query("select probability from scoring.lead_scores where as_of_date > ?", [day])
+    assert len(scored) > 0 and scored.probability.between(0, 1).all()

@@ -146,3 +146,30 @@ def test_reasons_are_readable_and_generic_for_unknown_features():
     assert explain.phrase(custom, 12.0, 3.0) == "total visits is high (12)"
     assert explain.phrase(custom, 1.0, 3.0) == "total visits is low (1)"
     assert explain.phrase(model.Feature("tier", "categorical", ""), "gold", "silver") == "tier is gold"
+
+
+class _Broken:
+    """A model behind the alias that returns NaN for some leads (a broken calibration, a model of another kind)."""
+
+    def __init__(self, fitted, every: int):
+        self.fitted, self.every = fitted, every
+
+    def predict_proba(self, x):
+        p = self.fitted.predict_proba(x)
+        p[:: self.every] = np.nan
+        return p
+
+
+def test_a_model_that_returns_nan_scores_nobody_and_is_not_evaluated(fitted, frame, reference):
+    from lead_scoring.ml.evaluation import evaluate
+    from lead_scoring.ml.probabilities import InvalidProbabilities
+
+    leads = frame[frame.split == "test"].head(300)
+    assert scoring.score_leads(leads, fitted, FEATURES, BANDS, "m", "1", reference)["probability"].between(0, 1).all()
+    broken = _Broken(fitted, every=50)
+    with pytest.raises(InvalidProbabilities, match=rf"m version 2 on marts.lead_features_current gave 6 of 300 rows .*{leads.lead_id.iloc[0]}: nan"):
+        scoring.score_leads(leads, broken, FEATURES, BANDS, "m", "2", reference)
+    p = model.predict(broken, leads, FEATURES)
+    with pytest.raises(InvalidProbabilities, match="the candidate model on the test rows gave 6 of 300"):
+        evaluate(leads, leads[LABEL], p, 0.5, source="the candidate model")
+    evaluate(leads, leads[LABEL], model.predict(fitted, leads, FEATURES), 0.5)  # the same rows, a sound model: evaluated
