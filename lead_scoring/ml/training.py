@@ -17,6 +17,7 @@ from lead_scoring.policies import LeakagePolicy
 
 IMPORTANCE_ROWS = 5_000
 IMPORTANCE_REPEATS = 3
+BENEFIT_SIGMAS = 2.0  # a feature is beneficial when its permutation AUC drop exceeds this many standard deviations
 
 
 @dataclass
@@ -76,6 +77,15 @@ def permutation_importance(fitted, test: pd.DataFrame, features: list[Feature], 
     table = pd.DataFrame({"feature": [f.name for f in features], "mean_auc_drop": result.importances_mean,
                           "std_auc_drop": result.importances_std})
     return table.sort_values("mean_auc_drop", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def not_beneficial(importance: pd.DataFrame, sigmas: float = BENEFIT_SIGMAS) -> pd.DataFrame:
+    """The rows of a :func:`permutation_importance` table whose AUC drop is not above noise: mean - sigmas x std <= 0.
+
+    Such a feature costs computing, documenting and monitoring and buys the model nothing it can measure (it may
+    duplicate another feature, or be noise); worth a look, not a block.
+    """
+    return importance[importance["mean_auc_drop"] - sigmas * importance["std_auc_drop"] <= 0].reset_index(drop=True)
 
 
 def split_parts(training_set: pd.DataFrame) -> dict[str, pd.DataFrame]:

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
+from dagster import AssetCheckSeverity, DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
 from lead_scoring.definitions import build_definitions
 from lead_scoring.ml import registry
@@ -76,8 +76,12 @@ def test_runs_and_dbt_checks_are_recorded_in_the_dagster_instance(demo_settings)
             for e in instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
         ]
     assert len(evaluations) > 50  # dbt tests surface as asset checks
-    failed = [e.check_name for e in evaluations if not e.passed]
+    failed = [e.check_name for e in evaluations if not e.passed and e.severity == AssetCheckSeverity.ERROR]
     assert failed == []
+    # The one warning a run may give: a feature that adds no measurable ROC AUC (the simulated world gives
+    # some features no effect on conversion, and a small test sample cannot tell a weak one from none).
+    assert {e.check_name for e in evaluations if not e.passed} <= {"features_are_beneficial"}
+    assert "features_are_beneficial" in {e.check_name for e in evaluations}  # every retrain evaluates it
 
 
 def test_the_daily_run_tests_the_serving_features_and_leaves_the_training_snapshots_alone(demo_settings):

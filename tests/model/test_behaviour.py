@@ -173,3 +173,20 @@ def test_a_model_that_returns_nan_scores_nobody_and_is_not_evaluated(fitted, fra
     with pytest.raises(InvalidProbabilities, match="the candidate model on the test rows gave 6 of 300"):
         evaluate(leads, leads[LABEL], p, 0.5, source="the candidate model")
     evaluate(leads, leads[LABEL], model.predict(fitted, leads, FEATURES), 0.5)  # the same rows, a sound model: evaluated
+
+
+def test_a_pure_noise_feature_is_named_not_beneficial_and_a_strong_one_is_not(frame):
+    from lead_scoring.ml import training
+    from lead_scoring.ml.features import Feature
+
+    noise = Feature("noise", "numeric", "")
+    noisy = frame.assign(noise=np.random.default_rng(3).normal(size=len(frame)))
+    features = [*FEATURES, noise]
+    train, test = noisy[noisy.split == "train"], noisy[noisy.split == "test"]
+    # Parameters from the search's space (big leaves): the overfitting PARAMS above learn the noise on purpose.
+    regularised = {"learning_rate": 0.1, "max_iter": 100, "max_leaf_nodes": 15, "min_samples_leaf": 100}
+    pipeline = model.fit(model.BOOSTING, features, regularised, 7, train, train[LABEL].to_numpy())
+    importance = training.permutation_importance(pipeline, test, features, seed=7)
+    idle = set(training.not_beneficial(importance).feature)
+    assert "noise" in idle
+    assert not {"demo_requested_30d", "pricing_page_view_30d"} & idle, importance

@@ -77,11 +77,17 @@ def training_set(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     description="Seeded hyper-parameter search (logistic regression and gradient boosting) on the validation "
     "period, isotonic calibration, and the rules baseline, all evaluated on the same test period, logged to "
     "MLflow (nested candidate runs, plots, slice metrics) and registered with alias `challenger`.",
+    check_specs=[dg.AssetCheckSpec(
+        "features_are_beneficial", asset="candidate_model",
+        description="WARN: a feature whose permutation importance (the test ROC AUC lost when its values are shuffled, "
+        "on a sample of the test rows, repeated) is not above noise, mean minus two standard deviations at most 0: it adds nothing "
+        "the model can measure.")],
 )
 def candidate_model(
     context: dg.AssetExecutionContext, config: TrainingConfig, warehouse: WarehouseResource, mlflow: MlflowResource,
     settings: dg.ResourceParam[Settings],
 ) -> dg.MaterializeResult:
+    from lead_scoring.ml import training
     from lead_scoring.steps import training as training_steps
 
     trigger, detail = trigger_of(context)
@@ -102,7 +108,17 @@ def candidate_model(
                                "test_min_slice_roc_auc") if name in metrics]
     context.log.info(f"model version {logged.version} ({outcome.search.best.family}): "
                      + ", ".join(f"{k}={metrics[k]:.4f}" for k in shown))
+    idle = training.not_beneficial(outcome.importance)
     return dg.MaterializeResult(
+        check_results=[dg.AssetCheckResult(
+            check_name="features_are_beneficial",
+            passed=idle.empty,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=(f"{len(idle)} of {len(outcome.importance)} features add no measurable ROC AUC: "
+                         + ", ".join(f"{r.feature} ({r.mean_auc_drop:+.4f} ± {r.std_auc_drop:.4f})" for r in idle.itertuples()))
+            if len(idle) else None,
+            metadata={"not_beneficial": ", ".join(idle.feature) or "none", "features": len(outcome.importance)},
+        )],
         metadata={
             **{name: metrics[name] for name in shown},
             "model_family": outcome.search.best.family,
