@@ -78,8 +78,8 @@ def test_runs_and_dbt_checks_are_recorded_in_the_dagster_instance(demo_settings)
     assert len(evaluations) > 50  # dbt tests surface as asset checks
     failed = [e.check_name for e in evaluations if not e.passed and e.severity == AssetCheckSeverity.ERROR]
     assert failed == []
-    # The one warning a run may give: a feature that adds no measurable ROC AUC (the simulated world gives
-    # some features no effect on conversion, and a small test sample cannot tell a weak one from none).
+    # The one warning a run may give: a feature that adds no measurable ROC AUC (in the simulated world the
+    # per-type activity counts repeat what the totals say, and a small test sample cannot tell a weak one from none).
     assert {e.check_name for e in evaluations if not e.passed} <= {"features_are_beneficial"}
     assert "features_are_beneficial" in {e.check_name for e in evaluations}  # every retrain evaluates it
 
