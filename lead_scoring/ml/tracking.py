@@ -19,6 +19,7 @@ from mlflow import MlflowClient
 from mlflow.models import infer_signature
 from mlflow.types import ColSpec, Schema
 
+from lead_scoring.ml import dependencies
 from lead_scoring.ml import model as model_lib
 from lead_scoring.ml import plots
 from lead_scoring.ml.dataset import LABEL
@@ -130,7 +131,8 @@ def log_training_run(
     best = outcome.search.best
     with mlflow.start_run(run_name=run_name) as run:
         digests = _log_inputs(training_set, ["lead_id", "as_of_date", *features, LABEL], data_source)
-        mlflow.set_tags({**tags, "git_commit": git_commit(), "features": ",".join(features), "model_family": best.family,
+        libraries = dependencies.as_tags(dependencies.installed())
+        mlflow.set_tags({**tags, **libraries, "git_commit": git_commit(), "features": ",".join(features), "model_family": best.family,
                          "training_data_digest": digests["train"], "test_data_digest": digests["test"],
                          "baseline_rule": outcome.baseline_rule})
         mlflow.log_params({
@@ -161,7 +163,7 @@ def log_training_run(
     version = str(info.registered_model_version)
     version_tags = {f"grade_band_{grade}": f"{threshold:.6f}" for grade, threshold in outcome.grade_bands.items()}
     version_tags.update({"test_roc_auc": f"{outcome.metrics['roc_auc']:.4f}", "decision_threshold": f"{outcome.threshold:.6f}",
-                         "model_family": best.family, "training_data_digest": digests["train"]})
+                         "model_family": best.family, "training_data_digest": digests["train"], **libraries})
     for key, value in version_tags.items():
         client.set_model_version_tag(REGISTERED_MODEL, version, key, value)
     set_alias(client, CHALLENGER, version)

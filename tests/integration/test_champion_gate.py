@@ -96,3 +96,25 @@ def test_a_champion_that_returns_nan_fails_the_day_and_writes_no_scores(good_hom
     assert faults.run_job(good_home, "daily_scoring", partition_key=day.isoformat()).success
     scored = Warehouse(good_home.warehouse_path).query("select probability from scoring.lead_scores where as_of_date > ?", [day])
     assert len(scored) > 0 and scored.probability.between(0, 1).all()
+
+
+def test_scoring_with_other_libraries_than_the_champion_was_trained_with_warns(good_home):
+    from lead_scoring.ml import dependencies
+
+    client = registry.connect(good_home.mlflow_tracking_uri, good_home.mlflow_artifacts)
+    champion = registry.version_by_alias(client, registry.CHAMPION)
+    assert dependencies.as_tags(dependencies.installed()).items() <= champion.tags.items()  # recorded at training
+    job = dg.define_asset_job("champion_only", selection=dg.AssetSelection.assets("champion_model"))
+    defs = dg.Definitions.merge(build_definitions(good_home), dg.Definitions(jobs=[job]))
+
+    def verdict():
+        with dg.DagsterInstance.from_config(str(good_home.dagster_home)) as instance:
+            result = defs.resolve_job_def("champion_only").execute_in_process(instance=instance)
+        [evaluation] = [e for e in result.get_asset_check_evaluations() if e.check_name == "libraries_unchanged_since_training"]
+        return evaluation
+
+    assert verdict().passed  # the versions it was trained with
+    client.set_model_version_tag(REGISTERED_MODEL, champion.version, "library_scikit-learn", "1.5.0")
+    warned = verdict()
+    assert not warned.passed and warned.severity == dg.AssetCheckSeverity.WARN
+    assert f"scikit-learn 1.5.0 -> {dependencies.installed()['scikit-learn']}" in warned.description

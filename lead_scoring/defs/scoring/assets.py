@@ -44,6 +44,28 @@ def champion_loads(mlflow: MlflowResource) -> dg.AssetCheckResult:
     return blocking_result(True, "", champion_version=version)
 
 
+@dg.asset_check(
+    asset=champion_model,
+    description="WARN: a library the champion was trained with (dagster, dagster-dbt, dbt-core, mlflow, scikit-learn, "
+    "great_expectations) runs at another version now: its predictions, features or checks may differ from what "
+    "was evaluated. Retrain, or pin the version back.",
+)
+def libraries_unchanged_since_training(mlflow: MlflowResource) -> dg.AssetCheckResult:
+    from lead_scoring.ml import dependencies, registry
+
+    champion = registry.version_by_alias(mlflow.client(), registry.CHAMPION)
+    if champion is None:
+        return dg.AssetCheckResult(passed=True, description="no champion yet", metadata={"changed": "none"})
+    changed = dependencies.changes(champion.tags, dependencies.installed())
+    listed = ", ".join(f"{package} {then} -> {now}" for package, (then, now) in changed.items())
+    return dg.AssetCheckResult(
+        passed=not changed,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=f"champion version {champion.version} was trained with other libraries: {listed}" if changed else None,
+        metadata={"changed": listed or "none", "champion_version": champion.version},
+    )
+
+
 def build(settings: Settings) -> dg.Definitions:
     partitions = daily(settings)
 
@@ -98,7 +120,7 @@ def build(settings: Settings) -> dg.Definitions:
 
     return dg.Definitions(
         assets=[champion_model, lead_scores],
-        asset_checks=[champion_loads],
+        asset_checks=[champion_loads, libraries_unchanged_since_training],
         jobs=[daily_scoring_job],
         schedules=[daily_scoring_schedule],
     )
