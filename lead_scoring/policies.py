@@ -29,6 +29,11 @@ class PromotionPolicy:
     max_ece: float = knob(0.08, "highest expected calibration error allowed on the test set", 0.0, 1.0)
     slice_floor: float = knob(0.60, "lowest ROC AUC allowed on any slice (source, region, ...) with enough rows", 0.0, 1.0)
     min_slice_rows: int = knob(300, "rows a slice needs before its ROC AUC counts", 1)
+    # At 50 conversions the observed rate's own sampling error is about 14% of it: 0.5 is 3.5 of those.
+    max_group_calibration_gap: float = knob(
+        0.5, "largest gap between a group's mean predicted and observed conversion, as a share of the observed rate "
+        "(country, company size, seniority groups with enough test conversions)", 0.0)
+    min_group_conversions: int = knob(50, "test conversions a group needs before its calibration counts", 1)
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)

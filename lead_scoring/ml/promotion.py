@@ -19,7 +19,13 @@ The gate, every condition reported whether it passes or not:
    least ``min_slice_rows`` test rows has a ROC AUC credibly below
    ``slice_floor``: its 95% bootstrap interval lies wholly under the floor.
    A slice of a few hundred rows has an AUC interval about 0.2 wide, so its
-   point estimate alone would reject good models by chance.
+   point estimate alone would reject good models by chance;
+5. calibration in the large per group: in no country, company size or
+   seniority group with at least ``min_group_conversions`` test conversions
+   does the mean predicted probability miss the observed conversion rate by
+   more than ``max_group_calibration_gap`` (0.5) of that rate. A model can be
+   calibrated overall and still promise sales twice the conversions of one
+   country; the score then misleads whoever works that group's leads.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ if TYPE_CHECKING:  # in annotations only: pandas, and scikit-learn behind the gu
     import pandas as pd
 
     from lead_scoring.quality.guards import LeakageEvidence
+
+CALIBRATION_GROUPS = ("country", "company_size", "seniority")
 
 
 @dataclass
@@ -98,4 +106,25 @@ def decide(
         passed.append(_check(low.empty, f"slices with {policy.min_slice_rows}+ rows whose ROC AUC 95% interval lies below "
                                          f"{policy.slice_floor:.2f}: {detail} (worst {worst['slice']}={worst['value']} {interval(worst)})",
                              reasons))
+    passed.append(_groups_calibrated(slices, policy, reasons))
     return PromotionDecision(all(passed), reasons)
+
+
+def _groups_calibrated(slices: pd.DataFrame, policy: PromotionPolicy, reasons: list[str]) -> bool:
+    groups = slices[slices["slice"].isin(CALIBRATION_GROUPS) & (slices["conversions"] >= policy.min_group_conversions)]
+    # A group of only conversions has no metrics (and a table of such groups no prediction_bias column): not judged.
+    groups = groups[groups["prediction_bias"].notna()] if "prediction_bias" in groups else groups.iloc[0:0]
+    if groups.empty:
+        reasons.append(f"PASS: no country, company size or seniority group has {policy.min_group_conversions}+ test "
+                       "conversions to judge its calibration")
+        return True
+    observed = groups["conversions"] / groups["rows"]
+    gap = groups["prediction_bias"].abs() / observed  # prediction_bias: mean predicted minus observed
+    off = groups[gap > policy.max_group_calibration_gap]
+    describe = lambda r: (f"{r['slice']}={r['value']} predicted {r['conversions'] / r['rows'] + r['prediction_bias']:.3f} "
+                          f"vs observed {r['conversions'] / r['rows']:.3f}")
+    worst = groups.loc[gap.idxmax()]
+    detail = ", ".join(describe(r) for _, r in off.iterrows()) or "none"
+    return _check(off.empty, f"groups with {policy.min_group_conversions}+ conversions whose mean prediction misses the observed "
+                             f"rate by more than {policy.max_group_calibration_gap:.0%} of it: {detail} (worst {describe(worst)}, "
+                             f"{gap.max():.0%})", reasons)

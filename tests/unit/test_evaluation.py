@@ -85,4 +85,4 @@ def test_an_export_without_slice_columns_passes_the_gate_with_no_slice_to_judge(
     from lead_scoring.quality.guards import LeakageEvidence
 
     decision = decide(0.8, 0.7, None, 0.01, slices, PromotionPolicy(), leakage=LeakageEvidence("revenue", 0.7, {}))
-    assert decision.promote and "no slice has" in decision.reasons[-1]
+    assert decision.promote and "no slice has" in decision.reasons[-2] and "no country" in decision.reasons[-1]

@@ -11,6 +11,7 @@ from lead_scoring.settings import REGISTERED_MODEL
 from tests.conftest import run_cli
 
 SLICES = pd.DataFrame({"slice": ["country", "country", "country"], "value": ["US", "DE", "FR"], "rows": [5000, 800, 40],
+                       "conversions": [800, 120, 6], "prediction_bias": [0.004, -0.02, 0.15],
                        "roc_auc": [0.80, 0.74, 0.40], "roc_auc_ci_low": [0.78, 0.69, 0.20], "roc_auc_ci_high": [0.82, 0.79, 0.60]})
 POLICY = PromotionPolicy(auc_margin=0.01, min_gain=0.0, max_ece=0.03, slice_floor=0.6, min_slice_rows=300)
 HONEST = LeakageEvidence("lead_source", 0.66, {"lead_source": "univariate ROC AUC 0.660"})
@@ -26,7 +27,7 @@ def verdict(**changes):
 def test_a_good_challenger_is_promoted_with_every_reason_stated():
     decision = verdict()
     assert decision.promote
-    assert len(decision.reasons) == 6 and all(r.startswith("PASS") for r in decision.reasons)
+    assert len(decision.reasons) == 7 and all(r.startswith("PASS") for r in decision.reasons)
     assert decision.reasons[0].startswith("PASS: no probable leakage: test ROC AUC 0.8000 is below 0.97 and +0.1400 against "
                                           "the best honest single feature (lead_source, 0.6600)")
     assert "FR" not in " ".join(decision.reasons)  # 40 rows: too small a slice to hold to the floor
@@ -43,6 +44,8 @@ def test_a_good_challenger_is_promoted_with_every_reason_stated():
         ({"challenger_ece": 0.05}, "calibration error"),
         ({"slices": SLICES.assign(roc_auc=[0.80, 0.55, 0.40], roc_auc_ci_low=[0.78, 0.50, 0.20], roc_auc_ci_high=[0.82, 0.59, 0.60])},
          "country=DE 0.550 [0.500, 0.590]"),
+        # Germany scored twice too high: 0.30 promised against 0.15 converted (FR, 6 conversions, is not judged)
+        ({"slices": SLICES.assign(prediction_bias=[0.004, 0.15, 0.15])}, "country=DE predicted 0.300 vs observed 0.150"),
     ],
 )
 def test_each_condition_alone_rejects(changes, failing):
@@ -69,7 +72,7 @@ def test_a_slice_judged_by_its_interval_not_its_point_estimate():
     assert verdict(slices=noisy).promote  # below the floor by chance: its interval reaches above 0.60
     credibly_low = noisy.assign(roc_auc_ci_high=[0.82, 0.599, 0.60])
     decision = verdict(slices=credibly_low)
-    assert not decision.promote and "country=DE 0.570 [0.500, 0.599] (800 rows)" in decision.reasons[-1]
+    assert not decision.promote and "country=DE 0.570 [0.500, 0.599] (800 rows)" in decision.reasons[-2]
 
 
 def test_margin_and_minimum_gain():
@@ -120,3 +123,10 @@ def test_rollback_command_says_clearly_when_there_is_nothing_to_roll_back(tmp_pa
     done = run_cli(["rollback"], tmp_path)
     assert "champion is now version 1 (was 2)" in done.stdout
     assert registry.version_by_alias(client, registry.CHAMPION).version == 1
+
+
+def test_a_group_within_the_calibration_bound_passes_and_a_small_one_is_not_judged():
+    decision = verdict(slices=SLICES.assign(prediction_bias=[0.004, 0.07, 0.5]))  # DE 0.22 vs 0.15: 47% off
+    assert decision.promote
+    assert "worst country=DE predicted 0.220 vs observed 0.150, 47%" in decision.reasons[-1]
+    assert "FR" not in decision.reasons[-1]
