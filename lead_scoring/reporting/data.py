@@ -61,7 +61,12 @@ class Quality:
 
     @property
     def failed_checks(self) -> list[CheckOutcome]:
-        return [c for c in self.checks or [] if not c.passed]
+        return [c for c in self.checks or [] if not c.passed and c.severity != "WARN"]
+
+    @property
+    def warned_checks(self) -> list[CheckOutcome]:
+        """Checks of warning severity that did not pass: worth a look, not a failure."""
+        return [c for c in self.checks or [] if not c.passed and c.severity == "WARN"]
 
 
 @dataclass

@@ -152,9 +152,15 @@ def quality_section(report) -> str:
                  f"{c.at:%Y-%m-%d %H:%M}" if c.at else ""] for c in data.quality.failed_checks]
         parts.append(table(["asset", "check", "severity", "what it found", "when"], rows))
     elif data.quality.checks:
-        parts.append(f"<p class='ok'>All {len(data.quality.checks)} checks passed on their latest run.</p>")
+        passed = len(data.quality.checks) - len(data.quality.warned_checks)
+        parts.append(f"<p class='ok'>All {passed} checks that can fail passed on their latest run.</p>")
     else:
         parts.append(note("No check has run yet."))
+    if data.quality.warned_checks:
+        parts.append("<h3>Warnings</h3>")
+        rows = [[escape(c.asset), escape(c.check), escape(c.description), f"{c.at:%Y-%m-%d %H:%M}" if c.at else ""]
+                for c in data.quality.warned_checks]
+        parts.append(table(["asset", "check", "note", "when"], rows))
     return "".join(parts) + "</section>"
 
 
