@@ -119,12 +119,12 @@ def _groups_calibrated(slices: pd.DataFrame, policy: PromotionPolicy, reasons: l
                        "conversions to judge its calibration")
         return True
     observed = groups["conversions"] / groups["rows"]
-    gap = groups["prediction_bias"].abs() / observed  # prediction_bias: mean predicted minus observed
-    off = groups[gap > policy.max_group_calibration_gap]
-    describe = lambda r: (f"{r['slice']}={r['value']} predicted {r['conversions'] / r['rows'] + r['prediction_bias']:.3f} "
-                          f"vs observed {r['conversions'] / r['rows']:.3f}")
-    worst = groups.loc[gap.idxmax()]
+    groups = groups.assign(observed=observed, predicted=observed + groups["prediction_bias"],  # bias: predicted - observed
+                           gap=groups["prediction_bias"].abs() / observed)
+    off = groups[groups["gap"] > policy.max_group_calibration_gap]
+    describe = lambda r: f"{r['slice']}={r['value']} predicted {r['predicted']:.3f} vs observed {r['observed']:.3f}"
+    worst = groups.loc[groups["gap"].idxmax()]
     detail = ", ".join(describe(r) for _, r in off.iterrows()) or "none"
     return _check(off.empty, f"groups with {policy.min_group_conversions}+ conversions whose mean prediction misses the observed "
                              f"rate by more than {policy.max_group_calibration_gap:.0%} of it: {detail} (worst {describe(worst)}, "
-                             f"{gap.max():.0%})", reasons)
+                             f"{worst['gap']:.0%})", reasons)

@@ -6,6 +6,7 @@ from lead_scoring import tables
 from lead_scoring.defs import catalog
 from lead_scoring.defs.check_results import blocking_result
 from lead_scoring.defs.partitions import DBT_BUILD_TAG, WAREHOUSE_WRITER_TAG, daily, scoring_as_of
+from lead_scoring.ml import dependencies  # the standard library only: cheap at import
 from lead_scoring.platform.resources import MlflowResource, WarehouseResource
 from lead_scoring.settings import REGISTERED_MODEL, Settings
 
@@ -46,12 +47,11 @@ def champion_loads(mlflow: MlflowResource) -> dg.AssetCheckResult:
 
 @dg.asset_check(
     asset=champion_model,
-    description="WARN: a library the champion was trained with (dagster, dagster-dbt, dbt-core, mlflow, scikit-learn, "
-    "great_expectations) runs at another version now: its predictions, features or checks may differ from what "
-    "was evaluated. Retrain, or pin the version back.",
+    description=f"WARN: a library the champion was trained with ({', '.join(dependencies.TRACKED)}) runs at another "
+    "version now: its predictions, features or checks may differ from what was evaluated. Retrain, or pin the version back.",
 )
 def libraries_unchanged_since_training(mlflow: MlflowResource) -> dg.AssetCheckResult:
-    from lead_scoring.ml import dependencies, registry
+    from lead_scoring.ml import registry
 
     champion = registry.version_by_alias(mlflow.client(), registry.CHAMPION)
     if champion is None:
