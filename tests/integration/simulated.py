@@ -28,10 +28,16 @@ def dbt_env(wh: Warehouse) -> dict[str, str]:
     return {**env, "LEAD_SCORING_DBT_TARGET": "dev", "LEAD_SCORING_WAREHOUSE_PATH": str(wh.path)}
 
 
-def dbt_build(wh: Warehouse, target: Path, as_of: date, *args: str) -> None:
-    """`dbt build` (or ``args``) of the repo's project on ``wh`` as of ``as_of``; fails the test on a dbt error."""
-    command = [str(Path(sys.executable).parent / "dbt"), *(args or ["build"]), "--project-dir", str(DBT_PROJECT_DIR),
-               "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target), "--quiet",
+def run_dbt(wh: Warehouse, target: Path, as_of: date, *args: str, project: Path = DBT_PROJECT_DIR,
+            quiet: bool = True) -> subprocess.CompletedProcess:
+    """`dbt build` (or ``args``) of ``project`` (the repo's by default) on ``wh`` as of ``as_of``."""
+    command = [str(Path(sys.executable).parent / "dbt"), *(args or ["build"]), "--project-dir", str(project),
+               "--profiles-dir", str(project), "--target-path", str(target), *(["--quiet"] if quiet else []),
                "--vars", json.dumps({"as_of_date": as_of.isoformat()})]
-    result = subprocess.run(command, env=dbt_env(wh), capture_output=True, text=True)
+    return subprocess.run(command, env=dbt_env(wh), capture_output=True, text=True)
+
+
+def dbt_build(wh: Warehouse, target: Path, as_of: date, *args: str) -> None:
+    """:func:`run_dbt` of the repo's project; fails the test on a dbt error."""
+    result = run_dbt(wh, target, as_of, *args)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -2,10 +2,7 @@
 model change that retypes or drops a column fails `dbt build` with dbt's contract error, before the mart's
 table is replaced. On DuckDB and on Postgres."""
 
-import json
 import shutil
-import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -15,7 +12,7 @@ import yaml
 
 from lead_scoring.settings import DBT_PROJECT_DIR
 from lead_scoring.warehouse import Warehouse
-from tests.integration.simulated import dbt_build, dbt_env, simulated_warehouse
+from tests.integration.simulated import dbt_build, run_dbt, simulated_warehouse
 
 pytestmark = pytest.mark.integration
 START, DAYS = date(2026, 3, 2), 20
@@ -49,12 +46,6 @@ def broken_project(folder: Path) -> Path:
     return project
 
 
-def build(project: Path, wh: Warehouse, target: Path, as_of: date) -> subprocess.CompletedProcess:
-    command = [str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", str(project), "--profiles-dir", str(project),
-               "--target-path", str(target), "--vars", json.dumps({"as_of_date": as_of.isoformat()})]
-    return subprocess.run(command, env=dbt_env(wh), capture_output=True, text=True)
-
-
 def table(wh: Warehouse, mart: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     columns = wh.query("select column_name, data_type from information_schema.columns "
                        f"where table_schema = 'marts' and table_name = '{mart}' order by ordinal_position")
@@ -74,7 +65,7 @@ def test_a_mart_that_breaks_its_contract_fails_the_build_and_keeps_its_table(tmp
             assert list(before[mart][0].column_name) == declared[mart]
         assert pd.to_datetime(before["lead_features_current"][1].as_of_date).unique().tolist() == [pd.Timestamp(BUILT_AS_OF)]
 
-        result = build(broken_project(tmp_path), wh, tmp_path / "broken_target", BROKEN_AS_OF)
+        result = run_dbt(wh, tmp_path / "broken_target", BROKEN_AS_OF, project=broken_project(tmp_path), quiet=False)
         output = result.stdout + result.stderr
         assert result.returncode != 0
         for (mart, column), reason in ((RETYPED, "data type mismatch"), (DROPPED, "missing in definition")):
