@@ -41,6 +41,7 @@ def main() -> None:
     from lead_scoring.settings import DBT_PROJECT_DIR, Settings, environment
     from lead_scoring.warehouse.duckdb_engine import keep_open
     from lead_scoring.simulator.generator import simulate
+    from lead_scoring.platform.dbt_cli import PIPELINE_EXCLUDES
 
     settings = Settings.from_env()
     timings: dict[str, float] = {}
@@ -63,7 +64,7 @@ def main() -> None:
             raise SystemExit(f"dbt {' '.join(args)} failed: {result.exception or 'see the log above'}")
 
     def dbt_build(*extra: str, as_of: date | None = None) -> None:
-        dbt("build", *extra, as_of=as_of)
+        dbt("build", *PIPELINE_EXCLUDES, *extra, as_of=as_of)
 
     end = date.today() - timedelta(days=1)
     start = end - timedelta(days=args.days - 1)

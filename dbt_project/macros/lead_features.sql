@@ -58,8 +58,9 @@ activity_features as (
         {%- for activity_type in activity_types() %}
         sum(case when days_ago <= 30 then {{ activity_type }}_count else 0 end) as {{ activity_type }}_30d,
         {%- endfor %}
-        -- the daily rollup only has rows for days with at least one activity
-        sum(case when days_ago <= 30 then 1 else 0 end) as active_days_30d,
+        -- the daily rollup only has rows for days with at least one activity, one per landing day: a day whose
+        -- activities landed on two days (a late delivery) is still one active day
+        count(distinct case when days_ago <= 30 then days_ago end) as active_days_30d,
         min(days_ago) as days_since_last_activity
     from activity_days_before_as_of
     group by lead_id, as_of_date

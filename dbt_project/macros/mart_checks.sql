@@ -7,59 +7,110 @@
 #}
 
 {#
-    point_in_time_violations(mart): recount every row's activities straight from
-    stg_activity_deliveries using raw timestamps and landing days (occurred_at
-    strictly before as_of_date 00:00, the version landed before as_of_date and
-    not replaced by then) and compare with the features. Any row returned means
-    the feature SQL sees future events or late deliveries (leakage) or loses
-    past ones.
+    point_in_time_violations(mart): recount every feature of every row straight
+    from the staging deliveries, with raw timestamps and landing days, and
+    compare. Visible at as_of_date: an activity with occurred_at strictly before
+    as_of_date 00:00 whose version landed before as_of_date and was not replaced
+    by then; the lead's and its campaign's versions known at as_of_date alike.
+    Any row returned means the feature SQL sees future events or late
+    deliveries (leakage), loses past ones, or miscounts a window; its
+    wrong_features column names the features that disagree.
+
+    Written without lead_features(), int_lead_daily_activity or known_at(): the
+    windows are timestamp ranges here ([as_of - N days, as_of)), day offsets
+    there, so a wrong window bound or a wrong join in either shows up.
 #}
 {% macro point_in_time_violations(mart) %}
+{%- set as_of_ts = 'cast(mart_rows.as_of_date as ' ~ dbt.type_timestamp() ~ ')' %}
+{%- set windows = {'activities_1d': 1, 'activities_7d': 7, 'activities_30d': 30} %}
+{%- set attributes = ['country', 'industry', 'company_size', 'seniority', 'lead_source'] %}
+{#- the counts, 0 for a lead with no visible activity -#}
+{%- set counts = ['activities_all_time'] + (windows.keys() | list) %}
+{%- for activity_type in activity_types() %}{% do counts.append(activity_type ~ '_30d') %}{% endfor %}
+{%- do counts.append('active_days_30d') %}
 with mart_rows as (
-    select lead_id, as_of_date, activities_all_time, activities_30d, days_since_last_activity
-    from {{ mart }}
+    select * from {{ mart }}
 ),
 
-recounted as (
+visible_activities as (
+    select mart_rows.lead_id, mart_rows.as_of_date, activities.activity_id, activities.activity_type, activities.occurred_at
+    from mart_rows
+    inner join {{ ref('stg_activity_deliveries') }} as activities
+        on activities.lead_id = mart_rows.lead_id
+        and activities.occurred_at < {{ as_of_ts }}
+        and activities._landed_date < mart_rows.as_of_date
+        and (activities._superseded_on is null or mart_rows.as_of_date <= activities._superseded_on)
+),
+
+recounted_activities as (
+    select
+        lead_id,
+        as_of_date,
+        count(*) as activities_all_time,
+        {%- for feature, days in windows.items() %}
+        sum(case when occurred_at >= cast({{ dbt.dateadd('day', -days, 'as_of_date') }} as {{ dbt.type_timestamp() }}) then 1 else 0 end) as {{ feature }},
+        {%- endfor %}
+        {%- for activity_type in activity_types() %}
+        sum(case when activity_type = '{{ activity_type }}'
+                  and occurred_at >= cast({{ dbt.dateadd('day', -30, 'as_of_date') }} as {{ dbt.type_timestamp() }}) then 1 else 0 end) as {{ activity_type }}_30d,
+        {%- endfor %}
+        count(distinct case when occurred_at >= cast({{ dbt.dateadd('day', -30, 'as_of_date') }} as {{ dbt.type_timestamp() }})
+                            then cast(occurred_at as date) end) as active_days_30d,
+        {{ dbt.datediff('cast(max(occurred_at) as date)', 'as_of_date', 'day') }} as days_since_last_activity
+    from visible_activities
+    group by lead_id, as_of_date
+),
+
+known_leads as (
     select
         mart_rows.lead_id,
         mart_rows.as_of_date,
-        count(activities.activity_id) as expected_all_time,
-        sum(
-            case
-                when activities.occurred_at >= cast({{ dbt.dateadd('day', -30, 'mart_rows.as_of_date') }} as {{ dbt.type_timestamp() }})
-                    then 1
-                else 0
-            end
-        ) as expected_30d,
-        max(activities.occurred_at) as last_activity_at
+        {{ dbt.datediff('cast(leads.created_at as date)', 'mart_rows.as_of_date', 'day') }} as days_since_created,
+        {%- for attribute in attributes %}
+        leads.{{ attribute }},
+        {%- endfor %}
+        leads.campaign_id,
+        campaigns.channel as campaign_channel
     from mart_rows
-    left join {{ ref('stg_activity_deliveries') }} as activities
-        on activities.lead_id = mart_rows.lead_id
-        and activities.occurred_at < cast(mart_rows.as_of_date as {{ dbt.type_timestamp() }})
-        and activities._landed_date < mart_rows.as_of_date
-        and (activities._superseded_on is null or mart_rows.as_of_date <= activities._superseded_on)
-    group by mart_rows.lead_id, mart_rows.as_of_date
+    inner join {{ ref('stg_lead_deliveries') }} as leads
+        on leads.lead_id = mart_rows.lead_id
+        and leads._landed_date < mart_rows.as_of_date
+        and (leads._superseded_on is null or mart_rows.as_of_date <= leads._superseded_on)
+    left join {{ ref('stg_campaign_deliveries') }} as campaigns
+        on campaigns.campaign_id = leads.campaign_id
+        and campaigns._landed_date < mart_rows.as_of_date
+        and (campaigns._superseded_on is null or mart_rows.as_of_date <= campaigns._superseded_on)
+),
+
+compared as (
+    select
+        mart_rows.lead_id,
+        mart_rows.as_of_date,
+        concat(
+            case when known_leads.lead_id is null then 'lead_not_known_at_as_of_date ' else '' end,
+            {%- for feature in counts %}
+            case when mart_rows.{{ feature }} is distinct from coalesce(recounted_activities.{{ feature }}, 0) then '{{ feature }} ' else '' end,
+            {%- endfor %}
+            case when mart_rows.days_since_last_activity is distinct from recounted_activities.days_since_last_activity then 'days_since_last_activity ' else '' end,
+            case when mart_rows.days_since_created is distinct from known_leads.days_since_created then 'days_since_created ' else '' end,
+            {%- for attribute in attributes %}
+            case when mart_rows.{{ attribute }} is distinct from known_leads.{{ attribute }} then '{{ attribute }} ' else '' end,
+            {%- endfor %}
+            case when mart_rows.has_campaign is distinct from (known_leads.campaign_id is not null) then 'has_campaign ' else '' end,
+            case when mart_rows.campaign_channel is distinct from known_leads.campaign_channel then 'campaign_channel' else '' end
+        ) as wrong_features
+    from mart_rows
+    left join recounted_activities
+        on recounted_activities.lead_id = mart_rows.lead_id
+        and recounted_activities.as_of_date = mart_rows.as_of_date
+    left join known_leads
+        on known_leads.lead_id = mart_rows.lead_id
+        and known_leads.as_of_date = mart_rows.as_of_date
 )
 
-select
-    '{{ mart.identifier }}' as mart,
-    mart_rows.lead_id,
-    mart_rows.as_of_date,
-    mart_rows.activities_all_time,
-    recounted.expected_all_time,
-    mart_rows.activities_30d,
-    recounted.expected_30d,
-    mart_rows.days_since_last_activity,
-    recounted.last_activity_at
-from mart_rows
-inner join recounted
-    on recounted.lead_id = mart_rows.lead_id
-    and recounted.as_of_date = mart_rows.as_of_date
-where mart_rows.activities_all_time <> recounted.expected_all_time
-    or mart_rows.activities_30d <> coalesce(recounted.expected_30d, 0)
-    or mart_rows.days_since_last_activity is distinct from
-        {{ dbt.datediff('cast(recounted.last_activity_at as date)', 'mart_rows.as_of_date', 'day') }}
+select '{{ mart.identifier }}' as mart, lead_id, as_of_date, trim(wrong_features) as wrong_features
+from compared
+where wrong_features <> ''
 {% endmacro %}
 
 {#

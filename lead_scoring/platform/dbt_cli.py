@@ -14,6 +14,11 @@ from lead_scoring.errors import LeadScoringError
 from lead_scoring.settings import Settings
 
 
+# dbt's unit tests check the models' SQL on fixed rows: they run in development and in `make test`
+# (tests/integration/test_dbt_unit_tests.py), not in each pipeline run, as dbt advises for production.
+PIPELINE_EXCLUDES = ("--exclude-resource-type", "unit_test")
+
+
 class DbtCommandError(LeadScoringError):
     pass
 
@@ -39,7 +44,8 @@ def dbt_build(settings: Settings, *extra: str) -> None:
     """`dbt build` of the home's dbt project without Dagster (benchmarks, tests, `import --no-train`)."""
     project = str(settings.dbt_project_dir)
     result = subprocess.run(
-        [dbt_executable(), "build", "--project-dir", project, "--profiles-dir", project, "--target", settings.dbt_target, "--quiet", *extra],
+        [dbt_executable(), "build", "--project-dir", project, "--profiles-dir", project, "--target", settings.dbt_target, "--quiet",
+         *PIPELINE_EXCLUDES, *extra],
         capture_output=True, text=True, env=settings.child_env(),
     )
     if result.returncode != 0:

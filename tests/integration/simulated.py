@@ -7,6 +7,7 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+from lead_scoring.platform.dbt_cli import PIPELINE_EXCLUDES
 from lead_scoring.steps import ingest
 from lead_scoring.settings import DBT_PROJECT_DIR, Settings, dbt_connection_env
 from lead_scoring.simulator.generator import simulate
@@ -30,8 +31,8 @@ def dbt_env(wh: Warehouse) -> dict[str, str]:
 
 def run_dbt(wh: Warehouse, target: Path, as_of: date, *args: str, project: Path = DBT_PROJECT_DIR,
             quiet: bool = True) -> subprocess.CompletedProcess:
-    """`dbt build` (or ``args``) of ``project`` (the repo's by default) on ``wh`` as of ``as_of``."""
-    command = [str(Path(sys.executable).parent / "dbt"), *(args or ["build"]), "--project-dir", str(project),
+    """`dbt build` as the pipeline runs it (or ``args``) of ``project`` (the repo's by default) on ``wh`` as of ``as_of``."""
+    command = [str(Path(sys.executable).parent / "dbt"), *(args or ["build", *PIPELINE_EXCLUDES]), "--project-dir", str(project),
                "--profiles-dir", str(project), "--target-path", str(target), *(["--quiet"] if quiet else []),
                "--vars", json.dumps({"as_of_date": as_of.isoformat()})]
     return subprocess.run(command, env=dbt_env(wh), capture_output=True, text=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from lead_scoring.platform.dbt_cli import PIPELINE_EXCLUDES
 from lead_scoring.settings import DBT_PROJECT_DIR
 from lead_scoring.warehouse import Warehouse
 from tests.integration.simulated import simulated_warehouse
@@ -28,7 +29,7 @@ def dbt_build(warehouse_path: Path, target: Path, as_of: date) -> None:
     """A full rebuild: the tests edit raw rows in place, which an incremental build does not look for."""
     env = {**os.environ, "LEAD_SCORING_WAREHOUSE_PATH": str(warehouse_path)}
     command = [str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", str(DBT_PROJECT_DIR),
-               "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target), "--quiet", "--full-refresh",
+               "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target), "--quiet", "--full-refresh", *PIPELINE_EXCLUDES,
                "--vars", json.dumps({"as_of_date": as_of.isoformat()})]
     result = subprocess.run(command, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

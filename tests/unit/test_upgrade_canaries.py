@@ -117,6 +117,9 @@ def test_dagster_dbt_asset_utils_selection_helpers():
     message = revisit(DBT_IN_PROCESS, "dagster_dbt.asset_utils selection helpers", "signature or result")
     assert extract_runtime_selection_from_args(["build", "--select", "a b", "--exclude", "c", "--full-refresh"]) == (
         ["build", "--full-refresh"], ["a", "b"], ["c"]), message
+    # the pipeline's "--exclude-resource-type unit_test" (platform/dbt_cli.py) is not taken for an --exclude
+    assert extract_runtime_selection_from_args(["build", "--exclude-resource-type", "unit_test", "--exclude", "c"]) == (
+        ["build", "--exclude-resource-type", "unit_test"], [], ["c"]), message
     assert parameters(get_updated_cli_invocation_params_for_context) == [
         "context", "manifest", "dagster_dbt_translator", "runtime_selects", "runtime_excludes"], message
     params = get_updated_cli_invocation_params_for_context(

@@ -16,6 +16,7 @@ from pydantic import Field
 from lead_scoring.defs import catalog
 from lead_scoring.defs.partitions import scoring_as_of
 from lead_scoring.platform import dbt_runs
+from lead_scoring.platform.dbt_cli import PIPELINE_EXCLUDES
 from lead_scoring.platform.resources import WarehouseResource
 from lead_scoring.settings import Settings
 
@@ -80,7 +81,7 @@ def build(settings: Settings) -> dg.Definitions:
         # parents it all rebuilds; dbt's default would also re-test lead_snapshots, untouched since the retrain.
         runs = dbt_runs.runs_dir(settings.home)
         with warehouse.exported_for_dbt(DBT_INDIRECT_SELECTION="cautious", DBT_TARGET_PATH=str(runs), **scoring_date_env(context)):
-            args = ["build", *(["--full-refresh"] if config.full_refresh else []),
+            args = ["build", *PIPELINE_EXCLUDES, *(["--full-refresh"] if config.full_refresh else []),
                     *([] if config.whole_history_tests else ["--exclude", WHOLE_HISTORY_TESTS])]
             invocation = dbt.cli(args, context=context, raise_on_error=False)
             events = list(invocation.stream())  # counted after dbt has let go of the warehouse
