@@ -22,16 +22,19 @@ from lead_scoring.settings import Settings
 
 def build_resources(settings: Settings) -> dict:
     uri = settings.mlflow_tracking_uri
+
+    def warehouse_at(location) -> WarehouseResource:
+        return WarehouseResource(location=location, pg_options=settings.pg_options, duckdb_memory_limit=settings.duckdb_memory_limit,
+                                 duckdb_threads=settings.duckdb_threads, duckdb_temp_directory=str(settings.duckdb_limits.temp_directory))
+
+    warehouse = warehouse_at(dg.EnvVar("LEAD_SCORING_WAREHOUSE_URL") if settings.warehouse_url else str(settings.warehouse_path))
     return {
         # A Postgres URL holds a password: the resource reads it from the environment at run time,
         # so the Dagster UI shows the variable's name, never its value.
-        "warehouse": WarehouseResource(
-            location=dg.EnvVar("LEAD_SCORING_WAREHOUSE_URL") if settings.warehouse_url else str(settings.warehouse_path),
-            pg_options=settings.pg_options,
-            duckdb_memory_limit=settings.duckdb_memory_limit,
-            duckdb_threads=settings.duckdb_threads,
-            duckdb_temp_directory=str(settings.duckdb_limits.temp_directory),
-        ),
+        "warehouse": warehouse,
+        # Ingestion's connection: the raw data's owner when LEAD_SCORING_LANDING_WAREHOUSE_URL is set (the rest then
+        # runs as a role that cannot read personal data, see lead_scoring/warehouse/postgres_roles.py).
+        "landing_warehouse": warehouse_at(dg.EnvVar("LEAD_SCORING_LANDING_WAREHOUSE_URL")) if settings.landing_warehouse_url else warehouse,
         "landing": LandingResource(
             landing_dir=str(settings.landing_dir), ground_truth_dir=str(settings.ground_truth_dir)
         ),

@@ -53,6 +53,9 @@ class Variable:
 VARIABLES = (
     Variable("LEAD_SCORING_HOME", "<project>/.lead_scoring", "the home folder: warehouse, landing, MLflow store and Dagster home"),
     Variable("LEAD_SCORING_WAREHOUSE_URL", "unset (the DuckDB file)", "`postgresql://user:password@host:port/db` puts the warehouse on Postgres", secret=True),
+    Variable("LEAD_SCORING_LANDING_WAREHOUSE_URL", "unset (the warehouse URL)",
+             "Postgres only: the URL that ingestion writes `raw`, `quarantine` and `ground_truth` with, when everything "
+             "else connects as a role that cannot read personal data (`lead-scoring grant-pipeline-role`)", secret=True),
     Variable("LEAD_SCORING_WAREHOUSE_PATH", "$LEAD_SCORING_HOME/warehouse.duckdb", "the DuckDB warehouse file"),
     Variable("LEAD_SCORING_DBT_TARGET", "dev (DuckDB), prod (Postgres)", "the dbt profile target"),
     Variable("MLFLOW_TRACKING_URI", "sqlite:///$LEAD_SCORING_HOME/mlflow/mlflow.db", "the MLflow tracking store and model registry", secret=True),
@@ -152,6 +155,8 @@ class Settings:
     dagster_home: Path
     # A Postgres URL when the warehouse is Postgres; empty = the DuckDB file at warehouse_path.
     warehouse_url: str = ""
+    # Postgres only: ingestion's own URL (the raw data's owner); empty = warehouse_url.
+    landing_warehouse_url: str = ""
     start_date: date | None = None
     mlflow_ui_url: str = ""
     alert_webhook_url: str = ""
@@ -172,6 +177,10 @@ class Settings:
         warehouse_url = env.get("LEAD_SCORING_WAREHOUSE_URL", "")
         if warehouse_url and not is_postgres_url(warehouse_url):
             raise SettingsError(f"LEAD_SCORING_WAREHOUSE_URL={redacted(warehouse_url)!r}: expected postgresql://user:password@host:port/database")
+        landing_url = env.get("LEAD_SCORING_LANDING_WAREHOUSE_URL", "")
+        if landing_url and not (warehouse_url and is_postgres_url(landing_url)):
+            raise SettingsError(f"LEAD_SCORING_LANDING_WAREHOUSE_URL={redacted(landing_url)!r}: expected a postgresql:// URL "
+                                "beside a Postgres LEAD_SCORING_WAREHOUSE_URL (a DuckDB file has one writer)")
         start = env.get("LEAD_SCORING_START_DATE", "").strip()
         try:
             start_date = date.fromisoformat(start) if start else None
@@ -181,6 +190,7 @@ class Settings:
             home=home,
             warehouse_path=Path(env.get("LEAD_SCORING_WAREHOUSE_PATH") or home / "warehouse.duckdb"),
             warehouse_url=warehouse_url,
+            landing_warehouse_url=landing_url,
             dbt_target=_matching(env, "LEAD_SCORING_DBT_TARGET", "prod" if is_postgres_url(warehouse_url) else "dev",
                                  r"[A-Za-z0-9_-]+", "a dbt target name (letters, digits, _ and -)"),
             mlflow_tracking_uri=env.get("MLFLOW_TRACKING_URI") or f"sqlite:///{home / 'mlflow' / 'mlflow.db'}",
@@ -214,6 +224,10 @@ class Settings:
     def warehouse(self) -> Warehouse:
         """The configured warehouse: the DuckDB file, or Postgres when LEAD_SCORING_WAREHOUSE_URL says so."""
         return Warehouse(self.warehouse_url or self.warehouse_path, self.duckdb_limits)
+
+    def landing_warehouse(self) -> Warehouse:
+        """The warehouse as ingestion writes it: LEAD_SCORING_LANDING_WAREHOUSE_URL, else the same as ``warehouse()``."""
+        return Warehouse(self.landing_warehouse_url) if self.landing_warehouse_url else self.warehouse()
 
     @property
     def duckdb_limits(self) -> DuckDbLimits:

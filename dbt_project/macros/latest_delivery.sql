@@ -1,5 +1,5 @@
 {#
-    delivery_versions(table_name, key_columns)
+    delivery_versions(table_name, key_columns, columns=none)
 
     The rows of raw.<table_name> with every key column present, one per key and
     landing day: what the warehouse knew about the key from that day on. Within
@@ -18,8 +18,13 @@
     changed landing days are recomputed, with every version of each, so the
     table equals a full rebuild: a re-landed day re-dates its keys' other
     versions too.
+
+    columns: the raw columns to read (all of them when none). stg_lead_deliveries
+    names its own, so that the personal-data columns of raw.leads are never read
+    and a role without the privilege on them can run every model (see
+    lead_scoring/warehouse/postgres_roles.py).
 #}
-{% macro delivery_versions(table_name, key_columns) %}
+{% macro delivery_versions(table_name, key_columns, columns=none) %}
     {%- set raw = source('raw', table_name) -%}
     {%- set keys = key_columns | join(', ') -%}
     {%- if is_incremental() %}
@@ -40,7 +45,7 @@
     ),
 
     changed_rows as (
-        select source_rows.*
+        select {{ _source_columns(columns) }}
         from {{ raw }} as source_rows
         inner join changed_keys
             on {% for column in key_columns %}changed_keys.{{ column }} = source_rows.{{ column }}{% if not loop.last %} and {% endif %}{% endfor %}
@@ -50,16 +55,25 @@
     from changed_keys
     left join ({{ _versions('changed_rows', key_columns) }}) as versions using ({{ keys }})
     {%- else %}
-    {{ _versions(raw, key_columns) }}
+    {{ _versions(raw, key_columns, columns) }}
     {%- endif %}
 {% endmacro %}
 
 
-{% macro _versions(relation, key_columns) %}
+{% macro _source_columns(columns) -%}
+    {%- if columns is none -%}
+    source_rows.*
+    {%- else -%}
+    {% for column in columns + ['_landed_date', '_loaded_at'] %}source_rows.{{ adapter.quote(column) }}{% if not loop.last %}, {% endif %}{% endfor %}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro _versions(relation, key_columns, columns=none) %}
     select *
     from (
         select
-            source_rows.*,
+            {{ _source_columns(columns) }},
             lag(_landed_date) over (
                 partition by {{ key_columns | join(', ') }}
                 order by _landed_date desc, _loaded_at desc

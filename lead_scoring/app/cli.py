@@ -82,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     shape = commands.add_parser("export-shape", help="write this home's simulated CRM as a CRM export (to try a mapping on)")
     shape.add_argument("shape", choices=("hubspot", "salesforce"))
     shape.add_argument("--to", default=None, help="hubspot: the folder for the CSV files; salesforce: the warehouse to sync into")
+    role = commands.add_parser("grant-pipeline-role", help="Postgres: let a role run everything after ingestion, without the "
+                               "personal-data columns of raw (run as the raw data's owner)")
+    role.add_argument("role", help="an existing login role (create role ... login password ...)")
+    role.add_argument("--personal", action="append", default=[], metavar="COLUMN",
+                      help="a further personal-data column name to withhold (repeatable); names like email, phone, "
+                      "full_name, company, address are withheld anyway")
     commands.add_parser("rollback", help="point the `champion` alias back at `previous_champion` (scoring uses it from the next run)")
     commands.add_parser("prepare", help="parse the dbt project into the manifest the code location reads")
     commands.add_parser("quality-sync", help="write the Great Expectations suites and checkpoints (expectations/) from code")
@@ -126,6 +132,14 @@ def main(argv: list[str] | None = None) -> int:
             from lead_scoring.app.crm import export_shape  # each command imports only what it runs
 
             print(export_shape(settings, args.shape, args.to))
+        elif args.command == "grant-pipeline-role":
+            from lead_scoring.quality.guards import PII_PATTERN  # each command imports only what it runs
+            from lead_scoring.warehouse.postgres_roles import grant_pipeline_role  # each command imports only what it runs
+
+            extra = {name.lower() for name in args.personal}
+            grants = grant_pipeline_role(settings.landing_warehouse(), args.role,
+                                         lambda column: bool(PII_PATTERN.search(column)) or column.lower() in extra)
+            print(grants.describe())
         elif args.command == "rollback":
             from lead_scoring.app.status import require_home  # each command imports only what it runs
             from lead_scoring.ml import registry  # MLflow: rollback only

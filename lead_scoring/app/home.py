@@ -18,7 +18,7 @@ def home_in_use(settings: Settings) -> bool:
 def reset_home(settings: Settings) -> None:
     for path in (settings.landing_dir, settings.ground_truth_dir, settings.mlflow_artifacts.parent, settings.dagster_home, settings.flat_dir):
         shutil.rmtree(path, ignore_errors=True)
-    warehouse = settings.warehouse()
+    warehouse = settings.landing_warehouse()  # the raw data's owner
     if warehouse.engine == "postgres":
         for schema in tables.SCHEMAS:
             warehouse.execute(f"drop schema if exists {schema} cascade")

@@ -103,6 +103,34 @@ def test_withdrawn_consent_is_caught_then_purged(good_home):
     assert guards.withdrawn_consent(Warehouse(good_home.warehouse_path), "scoring.lead_scores").empty
 
 
+def test_a_withdrawn_lead_is_in_no_training_set_and_no_score(good_home):
+    """Privacy: after a withdrawal lands, the next scoring and the next retrain hold nothing of the lead: not a
+    score of any day, not a snapshot, not a row of the training set (the training and drift references hold no
+    lead ids). The leads were in the scores, the snapshots and the training set before, so the test can fail."""
+    from lead_scoring import tables
+    from lead_scoring.quality import guards
+    from lead_scoring.warehouse import Warehouse
+
+    wh = Warehouse(good_home.warehouse_path)
+    holding = (tables.SCORES, tables.TRAINING_SET, "marts.lead_snapshots", "marts.lead_features_current")
+
+    def rows_of(leads: set[str]) -> dict[str, int]:
+        marks = ", ".join("?" * len(leads))
+        return {table: int(wh.query(f"select count(*) as n from {table} where lead_id in ({marks})", sorted(leads)).n.iloc[0])
+                for table in holding}
+
+    (day,) = faults.land_days(good_home, "consent_revoked")
+    assert faults.run_job(good_home, "ingestion", partition_key=day.isoformat()).success
+    withdrawn = guards.withdrawn_consent_ids(wh, wh.query(f"select distinct lead_id from {tables.TRAINING_SET}").lead_id)
+    assert len(withdrawn) >= 10
+    before = rows_of(withdrawn)
+    assert all(before[table] > 0 for table in (tables.SCORES, tables.TRAINING_SET, "marts.lead_snapshots")), before
+
+    assert faults.run_job(good_home, "daily_scoring", partition_key=day.isoformat()).success
+    assert faults.run_job(good_home, "retrain").success
+    assert rows_of(withdrawn) == dict.fromkeys(holding, 0)
+
+
 def test_a_feature_filled_in_after_the_outcome_blocks_training(good_home):
     """Sales re-enter converted leads with a tell-tale lead_source: the leakage scan stops the retrain."""
     days = faults.land_days(good_home, "leaky_feature", extra_days=0, from_day=0)

@@ -3,6 +3,8 @@
 `mlflow server` (Postgres backend store, local artifact destination), the code
 server (`dagster api grpc`), `dagster-daemon run` and `dagster-webserver`, with
 the production dagster.yaml (Postgres storage, queued runs, run monitoring).
+Ingestion writes as the raw data's owner and everything else runs as a role that
+cannot read the personal-data columns of raw (`lead-scoring grant-pipeline-role`).
 The pipeline is launched through the webserver's GraphQL API as the UI does;
 everything is read back where a user would look: Dagster's tables in Postgres,
 the MLflow server over HTTP, the Postgres warehouse. Then the daemon is killed
@@ -11,7 +13,9 @@ with a run in the queue, and the queue recovers when it comes back.
 
 import os
 import signal
+import subprocess
 import time
+import uuid
 from datetime import date, timedelta
 
 import psycopg2
@@ -21,8 +25,8 @@ from lead_scoring.platform.instance import ensure_dagster_home
 from lead_scoring.quality.guards import PII_PATTERN
 from lead_scoring.simulator.generator import simulate
 from lead_scoring.warehouse import Warehouse
-from tests.integration.services import ROOT, DagsterGraphQL, Services, free_port, http_json, http_ok, tcp_open, wait_until
-from tests.postgres import fresh_databases
+from tests.integration.services import BIN, ROOT, DagsterGraphQL, Services, free_port, http_json, http_ok, tcp_open, wait_until
+from tests.postgres import _admin, fresh_databases
 
 pytestmark = pytest.mark.integration
 
@@ -38,8 +42,15 @@ def sqlalchemy_url(url: str) -> str:
 
 @pytest.fixture(scope="module")
 def databases():
-    with fresh_databases("ls_topo", "warehouse", "dagster", "mlflow") as urls:
-        yield urls
+    """The databases, and the pipeline's login role: ``pipeline`` is the warehouse URL as that role."""
+    role = f"ls_pipeline_{uuid.uuid4().hex[:8]}"
+    _admin(f"create role {role} login")
+    try:
+        with fresh_databases("ls_topo", "warehouse", "dagster", "mlflow") as urls:
+            owner = urls["warehouse"]
+            yield {**urls, "role": role, "pipeline": owner.replace("://postgres@", f"://{role}@", 1)}
+    finally:
+        _admin(f"drop role if exists {role}")
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +72,8 @@ def topology(tmp_path_factory, databases):
     }
     env.update(
         LEAD_SCORING_HOME=str(home),
-        LEAD_SCORING_WAREHOUSE_URL=databases["warehouse"],
+        LEAD_SCORING_WAREHOUSE_URL=databases["pipeline"],
+        LEAD_SCORING_LANDING_WAREHOUSE_URL=databases["warehouse"],
         MLFLOW_TRACKING_URI=f"http://127.0.0.1:{ports['mlflow']}",
         MLFLOW_ALLOW_PICKLE_DESERIALIZATION="false",
         DAGSTER_HOME=str(dagster_home),
@@ -114,9 +126,16 @@ def test_pipeline_launched_through_the_webserver_lands_in_postgres_and_the_mlflo
     for job, tags, run_config in [
         ("ingestion", {"dagster/asset_partition_range_start": START.isoformat(),
                        "dagster/asset_partition_range_end": history_end.isoformat()}, None),
+        ("grant-pipeline-role", None, None),  # once raw exists: its column privileges are per table
         ("retrain", {}, None),
         ("daily_scoring", {"dagster/partition": LAST_DAY.isoformat()}, None),
     ]:
+        if tags is None:
+            granted = subprocess.run([str(BIN / "lead-scoring"), job, databases["role"]], env=topology["env"],
+                                     capture_output=True, text=True)
+            assert granted.returncode == 0, granted.stdout + granted.stderr
+            assert "raw.leads: email, full_name, phone, company" in granted.stdout
+            continue
         run_ids.append(graphql.launch(job, tags, run_config))
         graphql.wait_for(run_ids[-1], timeout=240, logs=lambda: logs(topology))
 
@@ -134,6 +153,18 @@ def test_pipeline_launched_through_the_webserver_lands_in_postgres_and_the_mlflo
     assert {m["key"] for m in run["data"]["metrics"]} >= {"test_roc_auc", "baseline_test_roc_auc"}
     assert champion["source"].startswith(("models:/", "mlflow-artifacts:/"))
     assert list((topology["home"] / "mlflow-artifacts").rglob("model.skops")), "the server stored the artifacts"
+
+    # Everything after ingestion ran as the pipeline role, which cannot read personal data
+    pipeline = Warehouse(databases["pipeline"])
+    for schema in ("marts", "ml", "scoring"):
+        owners = pipeline.query("select distinct tableowner from pg_tables where schemaname = ?", [schema]).tableowner
+        assert list(owners) == [databases["role"]], schema
+    assert pipeline.query("select count(lead_id) as n, count(country) as c from raw.leads").n.iloc[0] > 0
+    for column in ("email", "full_name", "phone", "company"):
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege, match="permission denied for table leads"):
+            pipeline.query(f"select {column} from raw.leads limit 1")
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        pipeline.query("select * from raw.leads limit 1")
 
     # Scores are in the Postgres warehouse; personal data stayed in raw
     wh = Warehouse(databases["warehouse"])

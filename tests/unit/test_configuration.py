@@ -92,6 +92,7 @@ def test_every_documented_variable_is_read():
     ("LEAD_SCORING_DBT_IN_PROCESS", "maybe", "expected true or false"),
     ("LEAD_SCORING_START_DATE", "01/02/2026", "YYYY-MM-DD"),
     ("LEAD_SCORING_WAREHOUSE_URL", "mysql://u:pw@h/db", "expected postgresql://"),
+    ("LEAD_SCORING_LANDING_WAREHOUSE_URL", "postgresql://u:pw@h/db", "beside a Postgres LEAD_SCORING_WAREHOUSE_URL"),
     # Values that reach libpq, dbt's argv, links in the UI and the report, or a gate's comparisons.
     ("LEAD_SCORING_PROMOTION_MAX_ECE", "nan", "finite"),
     ("LEAD_SCORING_DRIFT_NOISE_FACTOR", "inf", "finite"),
@@ -112,7 +113,10 @@ def test_good_values_of_the_same_variables_are_taken():
         "LEAD_SCORING_WAREHOUSE_URL": "postgresql://u:pw@h/db", "LEAD_SCORING_PG_WORK_MEM": "1GB", "LEAD_SCORING_DBT_TARGET": "prod_eu",
         "LEAD_SCORING_MLFLOW_UI_URL": "https://mlflow.example.com/", "LEAD_SCORING_ALERT_WEBHOOK_URL": "https://hooks.example.com/T/B/x",
         "LEAD_SCORING_PROMOTION_MAX_ECE": "0.05", "LEAD_SCORING_MODEL_THREADS": "2",
+        "LEAD_SCORING_LANDING_WAREHOUSE_URL": "postgresql://owner:pw@h/db",
     })
+    assert str(settings.landing_warehouse().location) == "postgresql://owner:pw@h/db"
+    assert str(settings.warehouse().location) == "postgresql://u:pw@h/db"
     assert settings.dbt_env()["PGOPTIONS"] == "-c work_mem=1GB" and settings.dbt_target == "prod_eu"
     assert settings.mlflow_browser_url() == "https://mlflow.example.com"
     assert settings.alert_webhook_url == "https://hooks.example.com/T/B/x"

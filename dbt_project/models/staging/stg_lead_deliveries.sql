@@ -3,14 +3,19 @@
 -- new version: the features of a snapshot read the version known at its
 -- as_of_date, so a value entered after the outcome cannot reach earlier
 -- snapshots. email, full_name, phone and company are identifiers, not
--- features, and stop here.
+-- features: not even read (read_columns), so the pipeline's Postgres role
+-- needs no privilege on them.
 
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='lead_id',
           indexes=postgres_indexes([['lead_id'], ['_landed_date']]),
           on_schema_change='fail', post_hook="{{ drop_tombstones() }}") }}
 
+{#- every column of raw.leads but the personal ones (email, full_name, phone, company) -#}
+{%- set read_columns = ['lead_id', 'created_at', 'country', 'industry', 'company_size', 'job_title', 'seniority',
+                        'lead_source', 'campaign_id'] %}
+
 with versions as (
-    {{ delivery_versions('leads', ['lead_id']) }}
+    {{ delivery_versions('leads', ['lead_id'], read_columns) }}
 )
 
 select

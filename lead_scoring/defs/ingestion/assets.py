@@ -146,7 +146,7 @@ def build(settings: Settings) -> dg.Definitions:
     )
     def raw_tables(
         context: dg.AssetExecutionContext,
-        warehouse: WarehouseResource,
+        landing_warehouse: WarehouseResource,
         landing: LandingResource,
         great_expectations: GreatExpectationsResource,
     ):
@@ -168,8 +168,8 @@ def build(settings: Settings) -> dg.Definitions:
             raise dg.Failure(description="landing files break the source contract, nothing was loaded: "
                              + "; ".join(p for found in problems.values() for p in found))
 
-        with ingest.prepared_load(warehouse.get(), landing.landing_dir, tables, days) as prepared:
-            outcomes = validation.validate_load(great_expectations.project(), warehouse.get(), prepared)
+        with ingest.prepared_load(landing_warehouse.get(), landing.landing_dir, tables, days) as prepared:
+            outcomes = validation.validate_load(great_expectations.project(), landing_warehouse.get(), prepared)
             for table in _selected(context, tables, GX_CHECK):
                 yield gx_result([("landing " + _span(days), outcomes[table])], f"raw.{table}", _key(table), GX_CHECK)
             reports = {table: ingest.load_report(prepared, table) for table in prepared.tables}
@@ -181,7 +181,7 @@ def build(settings: Settings) -> dg.Definitions:
             failed = [t for t in tables if not outcomes[t].success]
             if failed or over:
                 raise dg.Failure(description=load_checks.blocked(failed, over, max_share))
-            ingest.load_tables(warehouse.get(), prepared)
+            ingest.load_tables(landing_warehouse.get(), prepared)
             yield from _materializations(context, reports, len(days))
 
 
@@ -196,11 +196,11 @@ def build(settings: Settings) -> dg.Definitions:
             "evaluation uses it to report the best achievable ROC AUC (the Bayes limit). A mapped CRM source has none: 0 rows."
         ),
     )
-    def ground_truth(context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing: LandingResource):
+    def ground_truth(context: dg.AssetExecutionContext, landing_warehouse: WarehouseResource, landing: LandingResource):
         mapped = ingest.mapped_source(landing.landing_dir)
         if mapped:  # a CRM's own data has no truth to compare with
             return dg.MaterializeResult(metadata={"rows_loaded": 0, "source": mapped, "note": "no ground truth: the source is not the simulator"})
-        rows = ingest.load_ground_truth(warehouse.get(), landing.ground_truth_dir, _days(context))
+        rows = ingest.load_ground_truth(landing_warehouse.get(), landing.ground_truth_dir, _days(context))
         return dg.MaterializeResult(metadata={"rows_loaded": rows})
 
 
