@@ -46,6 +46,8 @@ class RetrainPolicy:
     days_required: int = knob(2, "monitored days, of the window, on which drift or decay must be significant", 1)
     window_days: int = knob(3, "the last monitored days (after the last retrain) that are counted", 1)
     cooldown_days: int = knob(7, "days after any retrain during which no drift-triggered retrain starts", 0)
+    # 14: the longest age at which the staleness benchmark's worlds keep ECE within 0.01 of a fresh model's
+    # (benchmarks/bench_staleness.py, docs/benchmarks.md); ROC AUC did not decay within 56 days in any of them.
     max_model_age_days: int = knob(14, "age of the champion's training data beyond which the model freshness sensor retrains", 1)
 
 
@@ -111,6 +113,18 @@ class TrainingSetPolicy:
 
 
 @dataclass(frozen=True)
+class FeatureCostPolicy:
+    """What a feature may cost in scoring time for what it adds (the per-feature cost table of every retrain)."""
+
+    refit_rows: int = knob(5_000, "training rows of the search sample each drop-one refit of the cost table uses", 1_000)
+    max_scoring_time_share: float = knob(
+        0.10, "share of the model's scoring time a feature may add without earning it; above this it must add at least "
+        "min_validation_roc_auc_gain, else the retrain warns (features_within_cost_budget)", 0.0, 1.0)
+    min_validation_roc_auc_gain: float = knob(0.001, "validation ROC AUC a feature must add to be worth more scoring "
+                                              "time than max_scoring_time_share", 0.0, 1.0)
+
+
+@dataclass(frozen=True)
 class Policies:
     promotion: PromotionPolicy = PromotionPolicy()
     retrain: RetrainPolicy = RetrainPolicy()
@@ -120,6 +134,7 @@ class Policies:
     leakage: LeakagePolicy = LeakagePolicy()
     arrivals: ArrivalsPolicy = ArrivalsPolicy()
     training_set: TrainingSetPolicy = TrainingSetPolicy()
+    feature_cost: FeatureCostPolicy = FeatureCostPolicy()
 
 
 def policy_fields():

@@ -122,3 +122,12 @@ def describe(settings: Settings, spec: dg.AssetSpec) -> dg.AssetSpec:
         metadata.setdefault("dagster/table_name", tables.SCORES)
     owners = spec.owners or ([OWNERS[spec.group_name]] if spec.group_name in OWNERS else [])
     return spec.replace_attributes(kinds=kinds, metadata=metadata, owners=owners)
+
+
+def markdown_table(frame, columns: list[str], digits: int = 3) -> dg.MetadataValue:
+    """Rows of ``frame`` as a Markdown table for asset metadata (floats to ``digits`` places)."""
+    def cell(value) -> str:
+        return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+    rows = "\n".join("| " + " | ".join(cell(v) for v in row) + " |" for row in frame[columns].itertuples(index=False))
+    return dg.MetadataValue.md(f"| {' | '.join(columns)} |\n|{'---|' * len(columns)}\n{rows}")

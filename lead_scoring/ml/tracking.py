@@ -148,6 +148,10 @@ def log_training_run(
         mlflow.log_table(outcome.baseline_evaluation.slices, "tables/baseline_slice_metrics.json")
         mlflow.log_table(outcome.search.table(), "tables/search_candidates.json")
         mlflow.log_table(outcome.importance, "tables/permutation_importance.json")
+        mlflow.log_table(outcome.costs.table, "tables/feature_costs.json")
+        mlflow.log_metrics({"cost_table_validation_roc_auc": outcome.costs.validation_roc_auc,
+                            "cost_table_scoring_ms_per_10k": outcome.costs.scoring_ms_per_10k,
+                            "cost_table_seconds": outcome.costs.seconds})
         _log_plots(outcome, promotion_floor)
         mlflow.log_dict(model_card(outcome), MODEL_CARD)
         info = mlflow.sklearn.log_model(

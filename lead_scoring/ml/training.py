@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 from sklearn.inspection import permutation_importance as sklearn_importance
 
-from lead_scoring.ml import baseline, explain, grading, model, search
+from lead_scoring.ml import baseline, explain, feature_costs, grading, model, search
 from lead_scoring.ml.dataset import LABEL, SPLITS
 from lead_scoring.ml.evaluation import Evaluation, bayes_probability, evaluate
 from lead_scoring.ml.features import Feature
 from lead_scoring.ml.thresholds import ThresholdRule
-from lead_scoring.policies import LeakagePolicy
+from lead_scoring.policies import FeatureCostPolicy, LeakagePolicy
 
 IMPORTANCE_ROWS = 5_000
 IMPORTANCE_REPEATS = 3
@@ -34,6 +34,7 @@ class TrainingOutcome:
     grade_bands: dict[str, float]
     reference: dict[str, object]
     importance: pd.DataFrame
+    costs: feature_costs.FeatureCosts
     rows: dict[str, int]
     baseline_rule: str
     test_predictions: pd.DataFrame  # the label and each scorer's probability on the test rows
@@ -104,13 +105,14 @@ def train_and_evaluate(
     search_config: search.SearchConfig | None = None,
     threshold_rule: ThresholdRule | None = None,
     leakage: LeakagePolicy = LeakagePolicy(),
+    feature_cost: FeatureCostPolicy = FeatureCostPolicy(),
 ) -> TrainingOutcome:
     """``training_set`` holds mature snapshots with a ``split`` column (train / validation / test)."""
     with model.model_threads():
-        return _train_and_evaluate(training_set, features, seed, truth, search_config, threshold_rule, leakage)
+        return _train_and_evaluate(training_set, features, seed, truth, search_config, threshold_rule, leakage, feature_cost)
 
 
-def _train_and_evaluate(training_set, features, seed, truth, search_config, threshold_rule, leakage) -> TrainingOutcome:
+def _train_and_evaluate(training_set, features, seed, truth, search_config, threshold_rule, leakage, feature_cost) -> TrainingOutcome:
     parts = split_parts(training_set)
     search_config = search_config or search.SearchConfig()
     threshold_rule = threshold_rule or ThresholdRule()
@@ -144,6 +146,7 @@ def _train_and_evaluate(training_set, features, seed, truth, search_config, thre
         grade_bands=grading.fit_grade_bands(validation_p),
         reference=explain.population_reference(parts["train"], features),
         importance=permutation_importance(fitted, test, features, seed),
+        costs=feature_costs.measure(parts["train"], parts["validation"], features, result.best, feature_cost, seed),
         rows={name: len(part) for name, part in parts.items()},
         baseline_rule=rules.rule,
         test_predictions=predictions,

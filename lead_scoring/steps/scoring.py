@@ -32,6 +32,15 @@ def reason_effects(settings: Settings):
     return model_space.effects if settings.model_space_reasons else explain.effects
 
 
+def open_leads(warehouse: Warehouse, settings: Settings) -> tuple[pd.DataFrame, bool]:
+    """The serving features of the leads that may be scored today (none whose consent is withdrawn by now), and
+    whether consent is tracked at all (a flat export carries no consent history)."""
+    current = warehouse.query("select * from marts.lead_features_current")
+    consent_tracked = flat_import.read_record(settings) is None
+    withdrawn = guards.withdrawn_consent_ids(warehouse, current["lead_id"]) if consent_tracked else set()
+    return current[~current["lead_id"].isin(withdrawn)], consent_tracked
+
+
 def score_day(warehouse: Warehouse, client: MlflowClient, settings: Settings, as_of: date) -> tuple[pd.DataFrame, str]:
     """Score ``marts.lead_features_current`` (which must be as of ``as_of``) with the champion."""
     built_for = str(warehouse.query("select scoring_date from intermediate.int_scoring_date").scoring_date.iloc[0])[:10]
@@ -40,14 +49,12 @@ def score_day(warehouse: Warehouse, client: MlflowClient, settings: Settings, as
             f"marts.lead_features_current is as of {built_for}, but scores as of {as_of} need features "
             "as of that date: rebuild the dbt models for it first"
         )
-    current = warehouse.query("select * from marts.lead_features_current")
     champion = registry.load_model(client, registry.CHAMPION)
     card = tracking.load_model_card(champion.version.run_id)
-    consent_tracked = flat_import.read_record(settings) is None  # a flat export carries no consent history
-    withdrawn = guards.withdrawn_consent_ids(warehouse, current["lead_id"]) if consent_tracked else set()
+    leads, consent_tracked = open_leads(warehouse, settings)
     with model_threads(settings.model_threads):
         scores = scoring.score_leads(
-            current[~current["lead_id"].isin(withdrawn)],
+            leads,
             champion.model,
             tracking.card_features(card),
             scoring.grade_bands_from_tags(champion.version.tags),

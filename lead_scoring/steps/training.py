@@ -10,19 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
 
 from lead_scoring import tables
 from lead_scoring.flat import importer as flat_import
-from lead_scoring.ml import baseline, dataset, evaluation, features, promotion, registry, search, thresholds, tracking, training
+from lead_scoring.ml import baseline, dataset, evaluation, features, promotion, registry, scoring, search, shadow, thresholds, tracking, training
 from lead_scoring.ml.metrics import weighted_roc_auc
 from lead_scoring.ml.model import model_threads, predict
-from lead_scoring.ml.probabilities import InvalidProbabilities
+from lead_scoring.ml.probabilities import InvalidProbabilities, require_valid
 from lead_scoring.ml.tracking import LoggedModel, log_training_run
 from lead_scoring.quality import guards, validation
 from lead_scoring.settings import Settings
 from lead_scoring.simulator import landing
+from lead_scoring.steps import scoring as scoring_steps
 from lead_scoring.warehouse import Warehouse
 
 TRAINING_TABLE = tables.TRAINING_SET
@@ -89,7 +91,7 @@ def train_candidate(
     search_config = search_config or search.SearchConfig()
     with model_threads(settings.model_threads):
         outcome = training.train_and_evaluate(frame, feature_list(settings), seed, truth, search_config, threshold_rule,
-                                              settings.policies.leakage)
+                                              settings.policies.leakage, settings.policies.feature_cost)
     simulation = landing.read_manifest(settings.landing_dir)
     logged = log_training_run(
         client,
@@ -121,55 +123,109 @@ class Promotion:
     comparison: dict[str, float]
 
 
-def _score_on(loaded: registry.LoadedModel, test: pd.DataFrame, threads: int) -> evaluation.Evaluation:
-    """A registered model's evaluation on ``test``, with the features and threshold recorded with it."""
+def _probabilities(loaded: registry.LoadedModel, rows: pd.DataFrame, threads: int, on: str) -> tuple[np.ndarray, dict]:
+    """A registered model's probabilities on ``rows``, with the features recorded with it, and its model card."""
     card = tracking.load_model_card(loaded.version.run_id)
     with model_threads(threads):
-        probability = predict(loaded.model, test, tracking.card_features(card))
+        probability = predict(loaded.model, rows, tracking.card_features(card))
+    require_valid(probability, f"model version {loaded.version.version} on {on}", rows["lead_id"])
+    return probability, card
+
+
+def _score_on(loaded: registry.LoadedModel, test: pd.DataFrame, threads: int) -> evaluation.Evaluation:
+    """A registered model's evaluation on ``test``, with the features and threshold recorded with it."""
+    probability, card = _probabilities(loaded, test, threads, "the test rows")
     return evaluation.evaluate(test, test[dataset.LABEL], probability, card["threshold"],
                                source=f"model version {loaded.version.version}")
 
 
+def _shadow(warehouse: Warehouse, settings: Settings, challenger: registry.LoadedModel,
+            champion: registry.LoadedModel | None) -> tuple[shadow.ShadowComparison | None, str]:
+    """The challenger beside the champion on today's open leads; raises when the challenger cannot score them."""
+    leads = shadow.sample(scoring_steps.open_leads(warehouse, settings)[0])
+    if leads.empty:
+        return None, "shadow scoring: no open leads today"
+    on = f"{len(leads)} current open leads"
+    challenger_p, _ = _probabilities(challenger, leads, settings.model_threads, on)
+    if champion is None or champion.version.version == challenger.version.version:
+        return None, f"shadow scoring: version {challenger.version.version} scored {on}; no other champion to compare with"
+    try:
+        champion_p, _ = _probabilities(champion, leads, settings.model_threads, on)
+    except (KeyError, ValueError, InvalidProbabilities) as error:
+        return None, f"shadow scoring: champion version {champion.version.version} cannot score {on} ({error}): not compared"
+    compared = shadow.compare(champion_p, scoring.grade_bands_from_tags(champion.version.tags),
+                              challenger_p, scoring.grade_bands_from_tags(challenger.version.tags))
+    return compared, compared.describe()
+
+
+def _refused(client: MlflowClient, settings: Settings, version: str, champion: str | None, reason: str) -> Promotion:
+    """A challenger the gate cannot judge: not promoted, the reason on its version; the aliases stay."""
+    decision = promotion.PromotionDecision(False, [f"FAIL: {reason}"])
+    registry.record_decision(client, version, False, decision.reasons, {}, settings.policies.promotion.as_dict(), champion)
+    previous = registry.version_by_alias(client, registry.PREVIOUS_CHAMPION)
+    return Promotion(decision, version, champion, previous.version if previous else None, {})
+
+
 def promote_challenger(warehouse: Warehouse, client: MlflowClient, settings: Settings) -> Promotion:
-    """Judge the challenger against the baseline and the champion on the same current test rows; move the aliases.
+    """Judge the challenger against the baseline and the champion on the same current test rows, shadow-score it
+    beside the champion on today's open leads; move the aliases.
 
     The gate is ``settings.policies.promotion``. The decision and its reasons are written to the challenger's
-    registry version tags either way.
+    registry version tags either way. A challenger that cannot be loaded, or cannot score the test rows or the
+    open leads, is refused with the reason.
     """
     policy = settings.policies.promotion
     challenger = registry.version_by_alias(client, registry.CHALLENGER)
     if challenger is None:
         raise registry.ModelLoadError("no `challenger` alias: materialise candidate_model first")
+    champion = registry.version_by_alias(client, registry.CHAMPION)
+    champion_version = champion.version if champion else None
+    try:
+        challenger_model = registry.load_model(client, registry.CHALLENGER)
+    except Exception as error:  # whatever stops the load (a missing or damaged artifact, unreviewed types) refuses it
+        return _refused(client, settings, challenger.version, champion_version,
+                        f"challenger version {challenger.version} cannot be loaded ({type(error).__name__}: {error})")
     frame = dataset.in_canonical_order(warehouse.query(f"select * from {TRAINING_TABLE}"))
     parts = training.split_parts(frame)
     test = parts["test"]
-    judged = _score_on(registry.load_model(client, registry.CHALLENGER), test, settings.model_threads)
-    rules = baseline.for_features(feature_list(settings), settings.policies.leakage).fit(parts["train"], parts["train"][dataset.LABEL].to_numpy(dtype=int))
-    baseline_auc = weighted_roc_auc(test[dataset.LABEL].to_numpy(dtype=int), rules.predict_proba(test))
-    champion = registry.version_by_alias(client, registry.CHAMPION)
-    champion_auc, notes = None, []
+    champion_model, champion_auc, notes = None, None, []
     if champion is not None and champion.version == challenger.version:
         notes.append(f"version {challenger.version} is already the champion")
     elif champion is not None:
         try:
-            champion_auc = _score_on(registry.load_model(client, registry.CHAMPION), test, settings.model_threads).metrics["roc_auc"]
+            champion_model = registry.load_model(client, registry.CHAMPION)
+        except Exception as error:  # a champion that cannot be loaded is not compared (the challenger may replace it)
+            notes.append(f"champion version {champion.version} cannot be loaded ({type(error).__name__}: {error}): not compared")
+    try:
+        judged = _score_on(challenger_model, test, settings.model_threads)
+        shadowed, shadow_note = _shadow(warehouse, settings, challenger_model, champion_model)
+    except (KeyError, ValueError, InvalidProbabilities) as error:
+        return _refused(client, settings, challenger.version, champion_version,
+                        f"challenger version {challenger.version} cannot score the current rows ({error})")
+    rules = baseline.for_features(feature_list(settings), settings.policies.leakage).fit(parts["train"], parts["train"][dataset.LABEL].to_numpy(dtype=int))
+    baseline_auc = weighted_roc_auc(test[dataset.LABEL].to_numpy(dtype=int), rules.predict_proba(test))
+    if champion_model is not None:
+        try:
+            champion_auc = _score_on(champion_model, test, settings.model_threads).metrics["roc_auc"]
         except (KeyError, ValueError, InvalidProbabilities) as error:  # another feature set, or a broken model
             notes.append(f"champion version {champion.version} cannot score the current test rows ({error}): not compared")
     leakage = guards.leakage_evidence(test, [f.name for f in feature_list(settings)], dataset.LABEL, settings.policies.leakage)
     decision = promotion.decide(judged.metrics["roc_auc"], baseline_auc, champion_auc, judged.metrics["ece"], judged.slices, policy,
                                 leakage=leakage, leakage_policy=settings.policies.leakage)
     decision.reasons[:0] = notes
+    decision.reasons.append(shadow_note)
     if decision.promote and (champion is None or champion.version != challenger.version):
         if champion is not None:
             registry.set_alias(client, registry.PREVIOUS_CHAMPION, champion.version)
         registry.set_alias(client, registry.CHAMPION, challenger.version)
     comparison = {"challenger_test_roc_auc": judged.metrics["roc_auc"], "baseline_test_roc_auc": baseline_auc,
                   "best_single_feature_test_roc_auc": leakage.best_feature_auc,
-                  "challenger_test_ece": judged.metrics["ece"], "test_rows": len(test)}
+                  "challenger_test_ece": judged.metrics["ece"], "test_rows": len(test),
+                  **(shadowed.as_dict() if shadowed else {})}
     if champion_auc is not None:
         comparison["champion_test_roc_auc"] = champion_auc
     registry.record_decision(client, challenger.version, decision.promote, decision.reasons, comparison,
-                             policy.as_dict(), champion.version if champion else None)
+                             policy.as_dict(), champion_version)
     current = registry.version_by_alias(client, registry.CHAMPION)
     previous = registry.version_by_alias(client, registry.PREVIOUS_CHAMPION)
     return Promotion(decision, challenger.version, current.version if current else None,

@@ -1,6 +1,7 @@
 """The promotion gate's verdict is recorded either way, and scoring never starts without a loadable champion."""
 
 import dataclasses
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -118,3 +119,46 @@ def test_scoring_with_other_libraries_than_the_champion_was_trained_with_warns(g
     warned = verdict()
     assert not warned.passed and warned.severity == dg.AssetCheckSeverity.WARN
     assert f"scikit-learn 1.5.0 -> {dependencies.installed()['scikit-learn']}" in warned.description
+
+
+def _promote(settings, *assets: str):
+    job = dg.define_asset_job("promotion_test", selection=dg.AssetSelection.assets(*assets))
+    defs = dg.Definitions.merge(build_definitions(settings), dg.Definitions(jobs=[job]))
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        result = defs.resolve_job_def("promotion_test").execute_in_process(instance=instance)
+    promoted = result.asset_materializations_for_node("model_promotion")
+    return promoted[0].metadata if promoted else None
+
+
+def test_the_challenger_is_shadow_scored_beside_the_champion_on_the_open_leads(good_home):
+    """A retrain on the same data with the same seed gives the same model: every open lead keeps its grade."""
+    client = registry.connect(good_home.mlflow_tracking_uri, good_home.mlflow_artifacts)
+    champion_before = registry.version_by_alias(client, registry.CHAMPION).version
+    metadata = _promote(good_home, "candidate_model", "model_promotion")
+    challenger = registry.version_by_alias(client, registry.CHALLENGER).version
+    assert challenger != champion_before
+    open_leads = len(Warehouse(good_home.warehouse_path).query("select lead_id from marts.lead_features_current"))
+    assert 0 < metadata["shadow_leads"].value <= open_leads
+    assert metadata["shadow_grade_agreement"].value == 1.0 and metadata["shadow_score_psi"].value < 1e-6
+    assert sum(metadata[f"shadow_grade_{g}_challenger"].value for g in "ABCD") == pytest.approx(1.0)
+    assert f"shadow scoring of {metadata['shadow_leads'].value} open leads: 100.0% keep their grade" in metadata["reasons"].value
+    tags = client.get_model_version(REGISTERED_MODEL, challenger).tags
+    assert tags["promotion_shadow_grade_agreement"] == "1.0000"
+
+
+def test_a_challenger_that_cannot_be_loaded_is_refused_and_the_champion_stays(good_home):
+    client = registry.connect(good_home.mlflow_tracking_uri, good_home.mlflow_artifacts)
+    champion_before = registry.version_by_alias(client, registry.CHAMPION).version
+    _promote(good_home, "candidate_model")
+    challenger = registry.version_by_alias(client, registry.CHALLENGER)
+    location = client.get_logged_model(challenger.source.rsplit("/", 1)[-1]).artifact_location
+    stored = Path(location.removeprefix("file://")) / "model.skops"
+    assert stored.exists(), location
+    stored.write_bytes(b"not a skops file")
+
+    metadata = _promote(good_home, "model_promotion")
+    assert metadata["decision"].value == "rejected"
+    assert f"FAIL: challenger version {challenger.version} cannot be loaded (" in metadata["reasons"].value
+    tags = client.get_model_version(REGISTERED_MODEL, challenger.version).tags
+    assert tags["promotion_decision"] == "rejected" and "cannot be loaded" in tags["promotion_reasons"]
+    assert registry.version_by_alias(client, registry.CHAMPION).version == champion_before

@@ -28,7 +28,7 @@ def test_dbt_tests_are_asset_checks():
     checks = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
     assert any(name.startswith("unique_combination_of_columns_lead_snapshots") for name in checks)
     assert {"splits_are_disjoint", "labels_are_mature", "no_label_leakage", "no_withdrawn_consent", "features_are_beneficial",
-            "only_allowed_columns", "quarantined_share_within_limit"} <= checks
+            "features_within_cost_budget", "only_allowed_columns", "quarantined_share_within_limit"} <= checks
 
 
 def test_importing_the_code_location_is_cheap():

@@ -20,6 +20,7 @@ from pathlib import Path
 import dagster as dg
 
 from lead_scoring import tables
+from lead_scoring.defs import catalog
 from lead_scoring.defs.partitions import TRIGGER_TAG, daily, scoring_as_of
 from lead_scoring.defs.training.assets import trigger_of
 from lead_scoring.monitoring import freshness, triggers  # no SciPy or scikit-learn: cheap at load time
@@ -53,17 +54,8 @@ def _champion(mlflow: MlflowResource):
     return client, found
 
 
-def _table_md(frame, columns: list[str]) -> dg.MetadataValue:
-    rows = "\n".join("| " + " | ".join(_cell(v) for v in row) + " |" for row in frame[columns].itertuples(index=False))
-    return dg.MetadataValue.md(f"| {' | '.join(columns)} |\n|{'---|' * len(columns)}\n{rows}")
-
-
 def _number(value) -> float | None:
     return None if value is None or value != value else float(value)  # NaN != NaN
-
-
-def _cell(value) -> str:
-    return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
 # --- retrain: record it, keep the champion's reference --------------------------------------------------------------
@@ -162,7 +154,7 @@ def build(settings: Settings) -> dg.Definitions:
             f"{r.source} last landed {r.last_landed_day} ({r.lag_days} days behind, {r.max_lag_days} allowed)" for r in stale.itertuples()
         )
         return dg.MaterializeResult(
-            metadata={"stale_sources": ", ".join(stale.source) or "none", "freshness": _table_md(frame, ["source", "last_landed_day", "lag_days", "max_lag_days", "severity"])},
+            metadata={"stale_sources": ", ".join(stale.source) or "none", "freshness": catalog.markdown_table(frame, ["source", "last_landed_day", "lag_days", "max_lag_days", "severity"])},
             check_results=[
                 _check("sources_are_fresh", "error" if len(stale) else "ok", f"stale sources, scoring of {as_of} withheld: {problem}")
             ],
@@ -199,7 +191,7 @@ def build(settings: Settings) -> dg.Definitions:
         return dg.MaterializeResult(
             metadata={"drifted_features": len(flagged), "current_rows": int(frame.current_rows.iloc[0]),
                       "reference_rows": int(frame.reference_rows.iloc[0]), "model_version": str(champion.version),
-                      "features": _table_md(frame.sort_values("psi", ascending=False), ["feature", "psi", "test", "statistic", "severity"])},
+                      "features": catalog.markdown_table(frame.sort_values("psi", ascending=False), ["feature", "psi", "test", "statistic", "severity"])},
             check_results=[_check("features_within_drift_limits", level, f"drift of the new leads as of {as_of}: {problem}",
                                   drifted_features=len(flagged))],
         )

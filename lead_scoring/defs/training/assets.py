@@ -81,7 +81,13 @@ def training_set(context: dg.AssetExecutionContext, warehouse: WarehouseResource
         "features_are_beneficial", asset="candidate_model",
         description="WARN: a feature whose permutation importance (the test ROC AUC lost when its values are shuffled, "
         "on a sample of the test rows, repeated) is not above noise, mean minus two standard deviations at most 0: it adds nothing "
-        "the model can measure.")],
+        "the model can measure."),
+        dg.AssetCheckSpec(
+        "features_within_cost_budget", asset="candidate_model",
+        description="WARN: a feature that adds a larger share of the model's scoring time than the feature-cost policy "
+        "allows and less validation ROC AUC than it requires, by the retrain's drop-one refits (the MLflow run's "
+        "tables/feature_costs.json; LEAD_SCORING_FEATURE_COST_*)."),
+    ],
 )
 def candidate_model(
     context: dg.AssetExecutionContext, config: TrainingConfig, warehouse: WarehouseResource, mlflow: MlflowResource,
@@ -118,7 +124,7 @@ def candidate_model(
                          + ", ".join(f"{r.feature} ({r.mean_auc_drop:+.4f} ± {r.std_auc_drop:.4f})" for r in idle.itertuples()))
             if len(idle) else None,
             metadata={"not_beneficial": ", ".join(idle.feature) or "none", "features": len(outcome.importance)},
-        )],
+        ), _cost_budget_check(outcome.costs, settings)],
         metadata={
             **{name: metrics[name] for name in shown},
             "model_family": outcome.search.best.family,
@@ -133,6 +139,25 @@ def candidate_model(
     )
 
 
+def _cost_budget_check(costs, settings: Settings) -> dg.AssetCheckResult:
+    policy = settings.policies.feature_cost
+    over = costs.over_budget(policy)
+    return dg.AssetCheckResult(
+        check_name="features_within_cost_budget",
+        passed=over.empty,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=(f"{len(over)} features add more than {policy.max_scoring_time_share:.0%} of the model's scoring time "
+                     f"({costs.scoring_ms_per_10k:.1f} ms per 10,000 leads) and less than {policy.min_validation_roc_auc_gain:g} "
+                     "validation ROC AUC: "
+                     + ", ".join(f"{r.feature} (+{r.marginal_scoring_ms_per_10k:.1f} ms, {r.marginal_validation_roc_auc:+.4f})"
+                                 for r in over.itertuples())) if len(over) else None,
+        metadata={"over_budget": ", ".join(over.feature) or "none",
+                  "scoring_ms_per_10k": round(costs.scoring_ms_per_10k, 2),
+                  "drop_one_refits": len(costs.table), "refit_rows": costs.refit_rows, "seconds": costs.seconds,
+                  "costs": catalog.markdown_table(costs.table, ["feature", "marginal_validation_roc_auc", "marginal_scoring_ms_per_10k"], 4)},
+    )
+
+
 @dg.asset(
     deps=[candidate_model],
     group_name="training",
@@ -140,8 +165,9 @@ def candidate_model(
     description="The promotion gate: the challenger and the champion are scored on the same current test rows; "
     "the challenger becomes `champion` (the old one `previous_champion`) only if it beats the rules baseline, "
     "is not worse than the champion beyond the margin and gains at least the minimum, is calibrated within the "
-    "ECE bound and has no big slice under the floor (the promotion policy: LEAD_SCORING_PROMOTION_*). The decision "
-    "and reasons go to the version's tags.",
+    "ECE bound and has no big slice under the floor (the promotion policy: LEAD_SCORING_PROMOTION_*). Before the "
+    "aliases move, the challenger is shadow-scored beside the champion on today's open leads (grade agreement, score "
+    "PSI); a challenger that cannot be loaded or cannot score is refused. The decision and reasons go to the version's tags.",
 )
 def model_promotion(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, mlflow: MlflowResource, settings: dg.ResourceParam[Settings]
