@@ -73,7 +73,7 @@ def export_shape(settings: Settings, shape: str, target: Path | None) -> str:
             raise LandingError("the hubspot shape is a folder of CSV files: pass --to FOLDER")
         files = exports.write_hubspot(settings.landing_dir, Path(target), tuple(RAW_TABLES))
         return f"wrote {files} CSV deliveries under {target} (map them with examples/mappings/crm_hubspot_style.yml --root {target})"
-    warehouse = Warehouse(str(target)) if target is not None else settings.warehouse()
+    warehouse = Warehouse(str(target)) if target is not None else settings.landing_warehouse()  # a CRM's tables hold personal data
     rows = exports.write_salesforce(settings.landing_dir, warehouse, tuple(RAW_TABLES))
     return (f"wrote {rows} rows into {exports.SYNC_SCHEMA}.* of {warehouse} (map them with examples/mappings/crm_salesforce_sync.yml "
             "in a home whose warehouse that is)")

@@ -166,7 +166,7 @@ def write_import(settings: Settings, checked: CheckedExport) -> ImportReport:
     mapping, conformed, labels = checked.mapping, checked.conformed, checked.labels
     auc, flagged, warned, evidence = checked.leakage
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
-    _write(settings.warehouse(), mapping, conformed, loaded_at)
+    _write(settings.landing_warehouse(), mapping, conformed, loaded_at)  # raw and quarantine: the owner's
     project = dbt_project.write_project(settings.flat_dir / "dbt", mapping, conformed.columns)
     reasons = pd.Series(conformed.quarantined.column("_reason").to_pylist(), dtype=object).value_counts().to_dict()
     report = ImportReport(

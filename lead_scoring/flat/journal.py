@@ -119,7 +119,7 @@ def save(settings: Settings) -> Path:
     folder.mkdir(parents=True)
     if settings.flat_dir.exists():
         shutil.copytree(settings.flat_dir, folder / "flat", symlinks=True)
-    record = {"flat_existed": settings.flat_dir.exists(), "warehouse": _save_warehouse(settings.warehouse(), folder),
+    record = {"flat_existed": settings.flat_dir.exists(), "warehouse": _save_warehouse(settings.landing_warehouse(), folder),
               "aliases": _aliases(settings)}
     (folder / COMPLETE).write_text(json.dumps(record))
     return folder
@@ -132,7 +132,7 @@ def restore(settings: Settings) -> bool:
         shutil.rmtree(folder, ignore_errors=True)  # killed while writing it: nothing had been changed yet
         return False
     record = json.loads((folder / COMPLETE).read_text())
-    _restore_warehouse(settings.warehouse(), folder, record["warehouse"])
+    _restore_warehouse(settings.landing_warehouse(), folder, record["warehouse"])
     shutil.rmtree(settings.flat_dir, ignore_errors=True)
     if record["flat_existed"]:
         shutil.copytree(folder / "flat", settings.flat_dir, symlinks=True)
@@ -142,7 +142,7 @@ def restore(settings: Settings) -> bool:
 
 
 def discard(settings: Settings) -> None:
-    warehouse = settings.warehouse()
+    warehouse = settings.landing_warehouse()
     if warehouse.engine == "postgres":
         warehouse.execute(f"drop schema if exists {quote(JOURNAL_SCHEMA)} cascade")
     shutil.rmtree(journal_dir(settings), ignore_errors=True)

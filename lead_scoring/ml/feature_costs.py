@@ -79,7 +79,8 @@ def measure(train: pd.DataFrame, validation: pd.DataFrame, features: list[Featur
     own_ms = _transform_ms_per_10k(full, timing_rows)
     rows = []
     for feature in features:
-        _, auc = refit([f for f in features if f.name != feature.name])
+        kept = [f for f in features if f.name != feature.name]
+        auc = refit(kept)[1] if kept else 0.5  # without its only feature a model ranks at random
         rows.append({"feature": feature.name, "marginal_validation_roc_auc": full_auc - auc,
                      "marginal_scoring_ms_per_10k": own_ms[feature.name], "validation_roc_auc_without": auc})
     table = pd.DataFrame(rows).sort_values("marginal_validation_roc_auc", ascending=False, kind="stable").reset_index(drop=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -154,7 +155,10 @@ def load_model(client: MlflowClient, alias: str = CHAMPION, number: str | None =
             "not skops: refusing to unpickle it"
         )
     path = local / flavor["pickled_model"]
-    untrusted = set(skops.io.get_untrusted_types(file=path)) - set(TRUSTED_TYPES)
+    try:
+        untrusted = set(skops.io.get_untrusted_types(file=path)) - set(TRUSTED_TYPES)
+    except (OSError, zipfile.BadZipFile, ValueError) as error:  # a missing or damaged file, not a store outage
+        raise ModelLoadError(f"{REGISTERED_MODEL} version {version.version}: {path.name} cannot be read ({type(error).__name__}: {error})") from error
     if untrusted:
         raise ModelLoadError(f"{REGISTERED_MODEL} version {version.version} holds unreviewed types {sorted(untrusted)}")
     return LoadedModel(skops.io.load(path, trusted=TRUSTED_TYPES), version)

@@ -50,9 +50,10 @@ class ShadowComparison:
 
 def sample(open_leads: pd.DataFrame, max_leads: int = MAX_LEADS) -> pd.DataFrame:
     """The open leads to shadow-score: all of them up to ``max_leads``, else a seeded sample (the same every run)."""
-    if len(open_leads) <= max_leads:
-        return open_leads
-    return open_leads.sample(n=max_leads, random_state=0).sort_values("lead_id")
+    ordered = open_leads.sort_values("lead_id", kind="stable")  # a warehouse returns rows in no set order
+    if len(ordered) <= max_leads:
+        return ordered
+    return ordered.sample(n=max_leads, random_state=0).sort_values("lead_id", kind="stable")
 
 
 def _shares(grades: np.ndarray) -> dict[str, float]:

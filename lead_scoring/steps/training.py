@@ -139,22 +139,20 @@ def _score_on(loaded: registry.LoadedModel, test: pd.DataFrame, threads: int) ->
                                source=f"model version {loaded.version.version}")
 
 
-def _shadow(warehouse: Warehouse, settings: Settings, challenger: registry.LoadedModel,
+def _shadow(leads: pd.DataFrame, settings: Settings, challenger_p: np.ndarray | None, challenger: registry.LoadedModel,
             champion: registry.LoadedModel | None) -> tuple[shadow.ShadowComparison | None, str]:
-    """The challenger beside the champion on today's open leads; raises when the challenger cannot score them."""
-    leads = shadow.sample(scoring_steps.open_leads(warehouse, settings)[0])
-    if leads.empty:
+    """The challenger beside the champion on today's open leads (the challenger's probabilities already checked)."""
+    if challenger_p is None:
         return None, "shadow scoring: no open leads today"
     on = f"{len(leads)} current open leads"
-    challenger_p, _ = _probabilities(challenger, leads, settings.model_threads, on)
-    if champion is None or champion.version.version == challenger.version.version:
+    if champion is None:
         return None, f"shadow scoring: version {challenger.version.version} scored {on}; no other champion to compare with"
     try:
         champion_p, _ = _probabilities(champion, leads, settings.model_threads, on)
+        champion_bands = scoring.grade_bands_from_tags(champion.version.tags)
     except (KeyError, ValueError, InvalidProbabilities) as error:
         return None, f"shadow scoring: champion version {champion.version.version} cannot score {on} ({error}): not compared"
-    compared = shadow.compare(champion_p, scoring.grade_bands_from_tags(champion.version.tags),
-                              challenger_p, scoring.grade_bands_from_tags(challenger.version.tags))
+    compared = shadow.compare(champion_p, champion_bands, challenger_p, scoring.grade_bands_from_tags(challenger.version.tags))
     return compared, compared.describe()
 
 
@@ -171,8 +169,9 @@ def promote_challenger(warehouse: Warehouse, client: MlflowClient, settings: Set
     beside the champion on today's open leads; move the aliases.
 
     The gate is ``settings.policies.promotion``. The decision and its reasons are written to the challenger's
-    registry version tags either way. A challenger that cannot be loaded, or cannot score the test rows or the
-    open leads, is refused with the reason.
+    registry version tags either way. A challenger whose model file is missing, damaged or holds unreviewed
+    types, or that cannot score the test rows or the open leads, is refused with the reason. A store that
+    cannot be reached fails the step instead (a retry may succeed; a refusal would stay on the version).
     """
     policy = settings.policies.promotion
     challenger = registry.version_by_alias(client, registry.CHALLENGER)
@@ -180,28 +179,29 @@ def promote_challenger(warehouse: Warehouse, client: MlflowClient, settings: Set
         raise registry.ModelLoadError("no `challenger` alias: materialise candidate_model first")
     champion = registry.version_by_alias(client, registry.CHAMPION)
     champion_version = champion.version if champion else None
-    try:
-        challenger_model = registry.load_model(client, registry.CHALLENGER)
-    except Exception as error:  # whatever stops the load (a missing or damaged artifact, unreviewed types) refuses it
-        return _refused(client, settings, challenger.version, champion_version,
-                        f"challenger version {challenger.version} cannot be loaded ({type(error).__name__}: {error})")
+    try:  # by number: the version judged is the one tagged and promoted, whatever moves the aliases meanwhile
+        challenger_model = registry.load_model(client, number=challenger.version)
+    except registry.ModelLoadError as error:
+        return _refused(client, settings, challenger.version, champion_version, f"challenger version {challenger.version} cannot be loaded ({error})")
     frame = dataset.in_canonical_order(warehouse.query(f"select * from {TRAINING_TABLE}"))
     parts = training.split_parts(frame)
     test = parts["test"]
+    leads = shadow.sample(scoring_steps.open_leads(warehouse, settings)[0])
+    try:
+        judged = _score_on(challenger_model, test, settings.model_threads)
+        challenger_p = _probabilities(challenger_model, leads, settings.model_threads, f"{len(leads)} current open leads")[0] if len(leads) else None
+    except (KeyError, ValueError, InvalidProbabilities) as error:
+        return _refused(client, settings, challenger.version, champion_version,
+                        f"challenger version {challenger.version} cannot score the current rows ({error})")
     champion_model, champion_auc, notes = None, None, []
     if champion is not None and champion.version == challenger.version:
         notes.append(f"version {challenger.version} is already the champion")
     elif champion is not None:
         try:
-            champion_model = registry.load_model(client, registry.CHAMPION)
-        except Exception as error:  # a champion that cannot be loaded is not compared (the challenger may replace it)
-            notes.append(f"champion version {champion.version} cannot be loaded ({type(error).__name__}: {error}): not compared")
-    try:
-        judged = _score_on(challenger_model, test, settings.model_threads)
-        shadowed, shadow_note = _shadow(warehouse, settings, challenger_model, champion_model)
-    except (KeyError, ValueError, InvalidProbabilities) as error:
-        return _refused(client, settings, challenger.version, champion_version,
-                        f"challenger version {challenger.version} cannot score the current rows ({error})")
+            champion_model = registry.load_model(client, number=champion.version)
+        except registry.ModelLoadError as error:  # a damaged champion is not compared: the challenger may replace it
+            notes.append(f"champion version {champion.version} cannot be loaded ({error}): not compared")
+    shadowed, shadow_note = _shadow(leads, settings, challenger_p, challenger_model, champion_model)
     rules = baseline.for_features(feature_list(settings), settings.policies.leakage).fit(parts["train"], parts["train"][dataset.LABEL].to_numpy(dtype=int))
     baseline_auc = weighted_roc_auc(test[dataset.LABEL].to_numpy(dtype=int), rules.predict_proba(test))
     if champion_model is not None:

@@ -2,10 +2,13 @@
 recount from the staging deliveries: quiet on the marts dbt builds, and a planted wrong value of any feature
 family fails the dbt test, which names the row and the feature. On DuckDB and on Postgres."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
 
+from lead_scoring.ml.features import feature_contract
+from lead_scoring.settings import DBT_PROJECT_DIR
 from lead_scoring.warehouse import Warehouse
 from tests.integration.simulated import dbt_build, run_dbt, simulated_warehouse
 
@@ -47,6 +50,10 @@ def test_a_planted_wrong_value_of_any_feature_fails_the_recount(tmp_path, engine
     def test(wh: Warehouse) -> None:
         dbt_build(wh, tmp_path / "target", AS_OF)
         assert recount(wh, tmp_path) == (0, {})
+        # the recount compares every feature of the contract: a feature added to the marts must be added to it
+        compiled = next((tmp_path / "target" / "compiled").rglob("assert_features_current_point_in_time.sql")).read_text()
+        compared = set(re.findall(r"then '(\w+) ?' else ''", compiled))
+        assert compared - {"lead_not_known_at_as_of_date"} == {f.name for f in feature_contract(DBT_PROJECT_DIR / "target" / "manifest.json")}
 
         planted = {}
         for mart, feature, wrong, where in PLANTS:
