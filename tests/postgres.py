@@ -32,3 +32,22 @@ def fresh_databases(prefix: str, *names: str) -> Iterator[dict[str, str]]:
     finally:
         for database in databases.values():
             _admin(f"drop database if exists {database} with (force)")
+
+
+@contextlib.contextmanager
+def login_role(prefix: str) -> Iterator[str]:
+    """A uniquely named plain login role (no password: the local server trusts loopback), dropped afterwards.
+
+    Enter it before the databases it is granted in, so that they are dropped first (a role that owns objects
+    cannot be dropped)."""
+    role = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    _admin(f"create role {role} login")
+    try:
+        yield role
+    finally:
+        _admin(f"drop role if exists {role}")
+
+
+def as_role(url: str, role: str) -> str:
+    """``url`` (one of :func:`fresh_databases`, as the admin user) connecting as ``role`` instead."""
+    return url.replace("://postgres@", f"://{role}@", 1)

@@ -2,8 +2,6 @@
 what cannot be made safe is refused with one line and exit code 2 (the whole pipeline runs as such a role in
 tests/integration/test_topology.py)."""
 
-import uuid
-
 import psycopg2
 import pytest
 
@@ -11,7 +9,7 @@ from lead_scoring.app import cli
 from lead_scoring.quality.guards import PII_PATTERN
 from lead_scoring.warehouse import Warehouse
 from lead_scoring.warehouse.postgres_roles import grant_pipeline_role
-from tests.postgres import _admin, fresh_databases
+from tests.postgres import as_role, fresh_databases, login_role
 
 pytestmark = pytest.mark.integration
 
@@ -23,27 +21,22 @@ def personal(column: str) -> bool:
 @pytest.fixture()
 def warehouse():
     """A warehouse with a raw table holding personal data, a quarantined row, and a fresh login role."""
-    role = f"ls_role_{uuid.uuid4().hex[:8]}"
-    _admin(f"create role {role} login")
-    try:
-        with fresh_databases("ls_role", "warehouse") as urls:
-            wh = Warehouse(urls["warehouse"])
-            wh.execute("create schema raw; create schema quarantine; create schema marts")
-            wh.execute("create table raw.leads (lead_id text, email text, country text)")
-            wh.execute("insert into raw.leads values ('L1', 'a@example.com', 'DE')")
-            wh.execute("create table quarantine.leads (_line text, _reason text)")
-            wh.execute("create table quarantine.load_stats (source text, landed int)")
-            wh.execute("create table marts.lead_features_current (lead_id text)")
-            yield wh, role, urls["warehouse"].replace("://postgres@", f"://{role}@", 1)
-    finally:
-        _admin(f"drop role if exists {role}")
+    with login_role("ls_role") as role, fresh_databases("ls_role", "warehouse") as urls:
+        wh = Warehouse(urls["warehouse"])
+        wh.execute("create schema raw; create schema quarantine; create schema marts")
+        wh.execute("create table raw.leads (lead_id text, email text, country text)")
+        wh.execute("insert into raw.leads values ('L1', 'a@example.com', 'DE')")
+        wh.execute("create table quarantine.leads (_line text, _reason text)")
+        wh.execute("create table quarantine.load_stats (source text, landed int)")
+        wh.execute("create table marts.lead_features_current (lead_id text)")
+        yield wh, role, as_role(urls["warehouse"], role)
 
 
 def test_the_role_reads_all_but_personal_columns_and_quarantined_rows(warehouse):
-    wh, role, as_role = warehouse
+    wh, role, role_url = warehouse
     grants = grant_pipeline_role(wh, role, personal)
     assert grants.withheld == {"raw.leads": ["email"]} and grants.owned == ["marts.lead_features_current"]
-    pipeline = Warehouse(as_role)
+    pipeline = Warehouse(role_url)
     assert pipeline.query("select lead_id, country from raw.leads").lead_id.tolist() == ["L1"]
     assert pipeline.query("select count(*) as n from quarantine.load_stats").n.iloc[0] == 0
     for sql in ("select email from raw.leads", "select * from raw.leads", "select * from quarantine.leads"):

@@ -15,7 +15,6 @@ import os
 import signal
 import subprocess
 import time
-import uuid
 from datetime import date, timedelta
 
 import psycopg2
@@ -26,7 +25,7 @@ from lead_scoring.quality.guards import PII_PATTERN
 from lead_scoring.simulator.generator import simulate
 from lead_scoring.warehouse import Warehouse
 from tests.integration.services import BIN, ROOT, DagsterGraphQL, Services, free_port, http_json, http_ok, tcp_open, wait_until
-from tests.postgres import _admin, fresh_databases
+from tests.postgres import as_role, fresh_databases, login_role
 
 pytestmark = pytest.mark.integration
 
@@ -43,14 +42,8 @@ def sqlalchemy_url(url: str) -> str:
 @pytest.fixture(scope="module")
 def databases():
     """The databases, and the pipeline's login role: ``pipeline`` is the warehouse URL as that role."""
-    role = f"ls_pipeline_{uuid.uuid4().hex[:8]}"
-    _admin(f"create role {role} login")
-    try:
-        with fresh_databases("ls_topo", "warehouse", "dagster", "mlflow") as urls:
-            owner = urls["warehouse"]
-            yield {**urls, "role": role, "pipeline": owner.replace("://postgres@", f"://{role}@", 1)}
-    finally:
-        _admin(f"drop role if exists {role}")
+    with login_role("ls_pipeline") as role, fresh_databases("ls_topo", "warehouse", "dagster", "mlflow") as urls:
+        yield {**urls, "role": role, "pipeline": as_role(urls["warehouse"], role)}
 
 
 @pytest.fixture(scope="module")
@@ -123,21 +116,19 @@ def test_pipeline_launched_through_the_webserver_lands_in_postgres_and_the_mlflo
     graphql, databases = topology["graphql"], topology["databases"]
     history_end = LAST_DAY - timedelta(days=1)
     run_ids = []
-    for job, tags, run_config in [
-        ("ingestion", {"dagster/asset_partition_range_start": START.isoformat(),
-                       "dagster/asset_partition_range_end": history_end.isoformat()}, None),
-        ("grant-pipeline-role", None, None),  # once raw exists: its column privileges are per table
-        ("retrain", {}, None),
-        ("daily_scoring", {"dagster/partition": LAST_DAY.isoformat()}, None),
-    ]:
-        if tags is None:
-            granted = subprocess.run([str(BIN / "lead-scoring"), job, databases["role"]], env=topology["env"],
-                                     capture_output=True, text=True)
-            assert granted.returncode == 0, granted.stdout + granted.stderr
-            assert "raw.leads: email, full_name, phone, company" in granted.stdout
-            continue
-        run_ids.append(graphql.launch(job, tags, run_config))
+    def run(job: str, tags: dict) -> None:
+        run_ids.append(graphql.launch(job, tags, None))
         graphql.wait_for(run_ids[-1], timeout=240, logs=lambda: logs(topology))
+
+    run("ingestion", {"dagster/asset_partition_range_start": START.isoformat(),
+                      "dagster/asset_partition_range_end": history_end.isoformat()})
+    # once raw exists: its column privileges are per table
+    granted = subprocess.run([str(BIN / "lead-scoring"), "grant-pipeline-role", databases["role"]], env=topology["env"],
+                             capture_output=True, text=True)
+    assert granted.returncode == 0, granted.stdout + granted.stderr
+    assert "raw.leads: email, full_name, phone, company" in granted.stdout
+    run("retrain", {})
+    run("daily_scoring", {"dagster/partition": LAST_DAY.isoformat()})
 
     # Dagster's runs and events are in Postgres
     stored = dict(dagster_rows(databases["dagster"], "select run_id, status from runs"))
